@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// env holds the process's streams so commands never touch os.Std* directly
+// and tests can run them in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// Main runs mailaudit with args and returns the exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	err := root.Execute()
+	code := exitCode(err)
+	if err != nil && code != exitFindings {
+		fmt.Fprintln(stderr, "mailaudit:", err)
+	}
+	return code
+}
+
+const exitHelp = `
+Exit status:
+  0  ok
+  1  findings at or above --fail-on (check)
+  2  usage error
+  3  an input, config or list could not be read (the rest was still processed)
+`
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mailaudit",
+		Short: "Who logs in to your users' mailboxes, from where, and should you worry?",
+		Long: `mailaudit reads Dovecot and Postfix logs and reports every login: the users'
+own devices apart from cloud intermediaries (new Outlook, Outlook mobile,
+Gmail's fetcher, …), hosting networks and private space, with anomaly rules
+on top.` + exitHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newScanCmd(e),
+	)
+	// Unknown subcommands and bad args are usage errors too.
+	for _, c := range root.Commands() {
+		wrapArgs(c)
+	}
+	return root
+}
+
+// wrapArgs turns cobra's positional-argument validation errors into usage
+// errors (cobra does not route them through the flag error func).
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		v := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := v(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}
