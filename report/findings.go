@@ -1,0 +1,433 @@
+package report
+
+import (
+	"cmp"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mailaudit/mailaudit/rules"
+)
+
+// A FindingWriter writes findings one at a time, for follow mode. Close
+// flushes and finishes the document (the table, the JSON object) but never
+// closes the underlying io.Writer. After an error every later call returns
+// that error. A FindingWriter is not safe for concurrent use.
+type FindingWriter interface {
+	Write(f rules.Finding) error
+	Close() error
+}
+
+// NewFindingWriter returns a FindingWriter writing to w in format f:
+//   - [JSONL]: one finding object per line, written at once (nothing at all
+//     when there are no findings);
+//   - [JSON]: the object {"findings": [...]}, streamed;
+//   - [CSV]: a header row, then one row per finding; addresses and evidence
+//     are joined by spaces, the origin is flattened into origin_* columns;
+//   - [GitHub]: one GitHub Actions annotation per line, written at once;
+//   - [Table]: one table, sorted (severity, then first time, rule, user,
+//     address), rendered at Close.
+func NewFindingWriter(w io.Writer, f Format) (FindingWriter, error) {
+	switch f {
+	case JSONL, GitHub:
+		return &lineFindingWriter{w: w, github: f == GitHub}, nil
+	case JSON:
+		return &jsonFindingWriter{w: w}, nil
+	case CSV:
+		return &csvFindingWriter{cw: csv.NewWriter(w)}, nil
+	case Table:
+		return &tableFindingWriter{w: w}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want table, json, jsonl, csv or github)", string(f))
+}
+
+// WriteFindings writes findings to w in format f, as a FindingWriter does.
+func WriteFindings(w io.Writer, f Format, findings []rules.Finding) error {
+	fw, err := NewFindingWriter(w, f)
+	if err != nil {
+		return err
+	}
+	for _, fi := range findings {
+		if err := fw.Write(fi); err != nil {
+			return err
+		}
+	}
+	return fw.Close()
+}
+
+// AppendFinding appends the JSON object of f to b, without a newline. Keys,
+// always all present and in this order: rule, severity, user (null when
+// !HasUser), rip (null when empty), addresses (the list; [] when rip is
+// empty and there are none; null when rip is set and there are none),
+// origin (null when not classified), first, last (RFC 3339, null when
+// zero), count, evidence (list, [] when none), message.
+func AppendFinding(b []byte, f rules.Finding) []byte {
+	b = append(b, `{"rule":`...)
+	b = appendString(b, f.Rule)
+	b = append(b, `,"severity":`...)
+	b = appendStringOrNull(b, f.Severity.String())
+	b = append(b, `,"user":`...)
+	if f.HasUser {
+		b = appendString(b, f.User)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"rip":`...)
+	b = appendStringOrNull(b, f.RemoteIP)
+	b = append(b, `,"addresses":`...)
+	if len(f.Addresses) == 0 && f.RemoteIP != "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendStrings(b, f.Addresses)
+	}
+	b = append(b, `,"origin":`...)
+	b = appendOrigin(b, f.Origin)
+	b = append(b, `,"first":`...)
+	b = appendTime(b, f.First)
+	b = append(b, `,"last":`...)
+	b = appendTime(b, f.Last)
+	b = append(b, `,"count":`...)
+	b = appendInt(b, int64(f.Count))
+	b = append(b, `,"evidence":`...)
+	b = appendStrings(b, f.Evidence)
+	b = append(b, `,"message":`...)
+	b = appendString(b, f.Message)
+	return append(b, '}')
+}
+
+// AppendGitHub appends the GitHub Actions annotation for f, with its
+// newline: "::error file=F,line=L,title=RULE::message". Critical and high
+// findings are errors, medium ones warnings, the rest notices. file and
+// line come from the first evidence entry ("file:line"); they are left out
+// when there is none. The message is f.Message followed by the user and
+// address concerned. Values are sanitized (no ANSI escapes reach the
+// Actions log) and escaped as the Actions toolkit does: % \r \n in the
+// message, and also : and , in property values.
+func AppendGitHub(b []byte, f rules.Finding) []byte {
+	level := "notice"
+	switch f.Severity {
+	case rules.Critical, rules.High:
+		level = "error"
+	case rules.Medium:
+		level = "warning"
+	}
+	b = append(b, "::"...)
+	b = append(b, level...)
+	sep := byte(' ')
+	if len(f.Evidence) > 0 {
+		file, line := splitEvidence(f.Evidence[0])
+		if file != "" {
+			b = append(b, sep)
+			sep = ','
+			b = append(b, "file="...)
+			b = appendGitHubProperty(b, Sanitize(file))
+			if line != "" {
+				b = append(b, ",line="...)
+				b = append(b, line...)
+			}
+		}
+	}
+	b = append(b, sep)
+	b = append(b, "title="...)
+	b = appendGitHubProperty(b, Sanitize(f.Rule))
+	b = append(b, "::"...)
+	b = appendGitHubData(b, Sanitize(githubMessage(f)))
+	return append(b, '\n')
+}
+
+// githubMessage is the text of an annotation.
+func githubMessage(f rules.Finding) string {
+	var s strings.Builder
+	s.WriteString(f.Message)
+	var ctx []string
+	if f.HasUser {
+		ctx = append(ctx, "user "+strconv.Quote(f.User))
+	}
+	if f.RemoteIP != "" {
+		ctx = append(ctx, "address "+f.RemoteIP)
+	} else if len(f.Addresses) > 0 {
+		ctx = append(ctx, "addresses "+strings.Join(f.Addresses, " "))
+	}
+	if len(ctx) > 0 {
+		s.WriteString(" (")
+		s.WriteString(strings.Join(ctx, ", "))
+		s.WriteString(")")
+	}
+	return s.String()
+}
+
+// splitEvidence splits "file:line" at its last colon; line is "" when what
+// follows is not a positive number (then file is the whole entry).
+func splitEvidence(e string) (file, line string) {
+	i := strings.LastIndexByte(e, ':')
+	if i < 0 {
+		return e, ""
+	}
+	n, err := strconv.Atoi(e[i+1:])
+	if err != nil || n <= 0 {
+		return e, ""
+	}
+	return e[:i], strconv.Itoa(n)
+}
+
+// appendGitHubData escapes an annotation message: % \r \n.
+func appendGitHubData(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			b = append(b, "%25"...)
+		case '\r':
+			b = append(b, "%0D"...)
+		case '\n':
+			b = append(b, "%0A"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendGitHubProperty escapes an annotation property value: % \r \n : ,.
+func appendGitHubProperty(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			b = append(b, "%25"...)
+		case '\r':
+			b = append(b, "%0D"...)
+		case '\n':
+			b = append(b, "%0A"...)
+		case ':':
+			b = append(b, "%3A"...)
+		case ',':
+			b = append(b, "%2C"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// lineFindingWriter writes JSONL or GitHub lines, one Write per finding.
+type lineFindingWriter struct {
+	w      io.Writer
+	github bool
+	buf    []byte
+	closed bool
+	err    error
+}
+
+func (l *lineFindingWriter) Write(f rules.Finding) error {
+	if l.err != nil {
+		return l.err
+	}
+	if l.closed {
+		return errClosed
+	}
+	if l.github {
+		l.buf = AppendGitHub(l.buf[:0], f)
+	} else {
+		l.buf = append(AppendFinding(l.buf[:0], f), '\n')
+	}
+	if _, err := l.w.Write(l.buf); err != nil {
+		l.err = err
+	}
+	return l.err
+}
+
+func (l *lineFindingWriter) Close() error {
+	l.closed = true
+	return l.err
+}
+
+// jsonFindingWriter streams {"findings": [...]}.
+type jsonFindingWriter struct {
+	w      io.Writer
+	buf    []byte
+	n      int
+	closed bool
+	err    error
+}
+
+func (j *jsonFindingWriter) Write(f rules.Finding) error {
+	if j.err != nil {
+		return j.err
+	}
+	if j.closed {
+		return errClosed
+	}
+	if j.n == 0 {
+		j.buf = append(j.buf[:0], "{\"findings\": [\n"...)
+	} else {
+		j.buf = append(j.buf[:0], ",\n"...)
+	}
+	j.n++
+	j.buf = AppendFinding(j.buf, f)
+	if _, err := j.w.Write(j.buf); err != nil {
+		j.err = err
+	}
+	return j.err
+}
+
+func (j *jsonFindingWriter) Close() error {
+	if j.err != nil || j.closed {
+		return j.err
+	}
+	j.closed = true
+	end := "\n]}\n"
+	if j.n == 0 {
+		end = "{\"findings\": []}\n"
+	}
+	_, j.err = io.WriteString(j.w, end)
+	return j.err
+}
+
+// findingCSVColumns is the header of the CSV findings output.
+var findingCSVColumns = append(append([]string{"rule", "severity", "user", "rip", "addresses"},
+	originCSVColumns...), "first", "last", "count", "evidence", "message")
+
+// csvFindingWriter writes one CSV row per finding.
+type csvFindingWriter struct {
+	cw     *csv.Writer
+	header bool
+	closed bool
+	err    error
+}
+
+func (c *csvFindingWriter) writeHeader() error {
+	if c.header {
+		return nil
+	}
+	c.header = true
+	return c.cw.Write(findingCSVColumns)
+}
+
+func (c *csvFindingWriter) Write(f rules.Finding) error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.closed {
+		return errClosed
+	}
+	if err := c.writeHeader(); err != nil {
+		c.err = err
+		return err
+	}
+	row := []string{csvCell(f.Rule), f.Severity.String(), csvCell(f.User), csvCell(f.RemoteIP),
+		csvCell(strings.Join(f.Addresses, " "))}
+	row = append(row, originCSV(f.Origin)...)
+	row = append(row, csvTime(f.First), csvTime(f.Last), strconv.Itoa(f.Count),
+		csvCell(strings.Join(f.Evidence, " ")), csvCell(f.Message))
+	if err := c.cw.Write(row); err != nil {
+		c.err = err
+		return err
+	}
+	// Follow mode: a finding is only useful when it is out.
+	c.cw.Flush()
+	c.err = c.cw.Error()
+	return c.err
+}
+
+func (c *csvFindingWriter) Close() error {
+	if c.err != nil || c.closed {
+		return c.err
+	}
+	c.closed = true
+	if err := c.writeHeader(); err != nil {
+		c.err = err
+		return err
+	}
+	c.cw.Flush()
+	c.err = c.cw.Error()
+	return c.err
+}
+
+// tableFindingWriter keeps findings and renders them sorted at Close.
+type tableFindingWriter struct {
+	w        io.Writer
+	findings []rules.Finding
+	closed   bool
+	err      error
+}
+
+func (t *tableFindingWriter) Write(f rules.Finding) error {
+	if t.err != nil {
+		return t.err
+	}
+	if t.closed {
+		return errClosed
+	}
+	t.findings = append(t.findings, f)
+	return nil
+}
+
+func (t *tableFindingWriter) Close() error {
+	if t.err != nil || t.closed {
+		return t.err
+	}
+	t.closed = true
+	t.err = writeFindingsTable(t.w, t.findings)
+	t.findings = nil
+	return t.err
+}
+
+// findingTableColumns is the header of the findings table.
+var findingTableColumns = []string{"severity", "rule", "user", "address", "origin", "first", "last", "count", "message", "evidence"}
+
+// writeFindingsTable writes the titled findings table, sorted.
+func writeFindingsTable(w io.Writer, findings []rules.Finding) error {
+	if err := writeTitle(w, fmt.Sprintf("Findings (%d)", len(findings))); err != nil {
+		return err
+	}
+	if len(findings) == 0 {
+		_, err := io.WriteString(w, "(none)\n")
+		return err
+	}
+	sorted := slices.Clone(findings)
+	slices.SortStableFunc(sorted, func(a, b rules.Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity, a.Severity),
+			a.First.Compare(b.First),
+			strings.Compare(a.Rule, b.Rule),
+			strings.Compare(a.User, b.User),
+			strings.Compare(a.RemoteIP, b.RemoteIP),
+		)
+	})
+	rows := make([][]string, 0, len(sorted))
+	for _, f := range sorted {
+		addr := Sanitize(f.RemoteIP)
+		if addr == "" {
+			addr = capList(f.Addresses, 3)
+		}
+		ev := "-"
+		if len(f.Evidence) > 0 {
+			ev = Sanitize(f.Evidence[0])
+			if len(f.Evidence) > 1 {
+				ev += fmt.Sprintf(" (+%d)", len(f.Evidence)-1)
+			}
+		}
+		rows = append(rows, []string{
+			dash(f.Severity.String()), Sanitize(f.Rule), tableUser(f.User, f.HasUser), dash(addr),
+			originCell(f.Origin), tableTime(f.First), tableTime(f.Last), strconv.Itoa(f.Count),
+			clip(Sanitize(f.Message), messageWidth), ev,
+		})
+	}
+	return renderTable(w, findingTableColumns, rows, []int{7})
+}
+
+// capList joins up to max sanitized values with spaces, and says how many
+// more there are: "a b c (+4)".
+func capList(vals []string, max int) string {
+	n := min(len(vals), max)
+	parts := make([]string, 0, n+1)
+	for _, v := range vals[:n] {
+		parts = append(parts, Sanitize(v))
+	}
+	if len(vals) > n {
+		parts = append(parts, fmt.Sprintf("(+%d)", len(vals)-n))
+	}
+	return strings.Join(parts, " ")
+}

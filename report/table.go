@@ -1,0 +1,207 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/mailaudit/mailaudit/ipranges"
+)
+
+// errClosed is returned by a Write after Close.
+var errClosed = errors.New("report: write after close")
+
+// tableTimeLayout is how tables show times: in the time's own zone, to the
+// second.
+const tableTimeLayout = "2006-01-02 15:04:05"
+
+// renderTable writes one ASCII table. Every cell must already be sanitized.
+// right lists the columns to right-align (numbers). ASCII borders are used
+// whether or not w is a terminal, so the output is the same everywhere and
+// survives any locale.
+func renderTable(w io.Writer, header []string, rows [][]string, right []int) error {
+	align := make([]tw.Align, len(header))
+	for i := range align {
+		align[i] = tw.AlignLeft
+	}
+	for _, c := range right {
+		if c < len(align) {
+			align[c] = tw.AlignRight
+		}
+	}
+	// tablewriter does not report write errors: render into a buffer.
+	var buf bytes.Buffer
+	t := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithTrimTab(tw.Off),
+		tablewriter.WithTrimLine(tw.Off),
+	)
+	h := make([]any, len(header))
+	for i, s := range header {
+		h[i] = s
+	}
+	t.Header(h...)
+	for _, r := range rows {
+		// Append keeps the slice it is given: every row is its own slice.
+		if err := t.Append(r); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// writeTitle writes a section title for a person.
+func writeTitle(w io.Writer, title string) error {
+	_, err := io.WriteString(w, title+"\n")
+	return err
+}
+
+// tableTime formats t for a table, "-" when zero.
+func tableTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Format(tableTimeLayout)
+}
+
+// Widths, in runes, at which tables clip log-derived text so that one
+// hostile 4 KiB user name cannot make a table unreadable. The JSON output
+// always holds the full values.
+const (
+	userWidth    = 64
+	exampleWidth = 40
+	reasonWidth  = 80
+	messageWidth = 200
+)
+
+// tableUser shows a user: "-" when the line had none, `""` for user=<>,
+// else sanitized and clipped to userWidth.
+func tableUser(u string, has bool) string {
+	switch {
+	case !has:
+		return "-"
+	case u == "":
+		return `""`
+	}
+	return clip(Sanitize(u), userWidth)
+}
+
+// clip cuts s after n runes and marks the cut with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
+}
+
+// dash returns s, or "-" when s is empty.
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// where formats a file and line as "file:line", "-" when unknown.
+func where(file string, line int) string {
+	if file == "" && line == 0 {
+		return "-"
+	}
+	return Sanitize(file) + ":" + strconv.Itoa(line)
+}
+
+// originCell is the table form of an origin: "class", or
+// "class: provider product", "-" when not classified.
+func originCell(o ipranges.Origin) string {
+	if o.IsZero() {
+		return "-"
+	}
+	var b strings.Builder
+	b.WriteString(Sanitize(string(o.Class)))
+	name := providerProduct(o.Provider, o.Product)
+	if name != "" {
+		b.WriteString(": ")
+		b.WriteString(name)
+	}
+	return b.String()
+}
+
+// providerProduct joins a provider and a product for a person, sanitized.
+func providerProduct(provider, product string) string {
+	switch {
+	case provider == "" && product == "":
+		return ""
+	case product == "":
+		return Sanitize(provider)
+	case provider == "":
+		return Sanitize(product)
+	}
+	return Sanitize(provider) + " " + Sanitize(product)
+}
+
+// asnCell formats an ASN with its organisation, "-" when unknown.
+func asnCell(asn uint32, org string) string {
+	if asn == 0 {
+		return "-"
+	}
+	s := "AS" + strconv.FormatUint(uint64(asn), 10)
+	if org != "" {
+		s += " " + Sanitize(org)
+	}
+	return s
+}
+
+// csvTime formats t for CSV (RFC 3339 with fraction when present), empty
+// when zero.
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// originCSVColumns names the columns originCSV fills.
+var originCSVColumns = []string{"origin_class", "origin_provider", "origin_product", "origin_labels", "origin_confidence", "origin_asn", "origin_country"}
+
+// originCSV flattens an origin into the origin_* CSV cells: class,
+// provider, product, labels (names joined by spaces), confidence, asn,
+// country; all empty when o is the zero Origin.
+func originCSV(o ipranges.Origin) []string {
+	if o.IsZero() {
+		return []string{"", "", "", "", "", "", ""}
+	}
+	names := make([]string, len(o.Labels))
+	for i, l := range o.Labels {
+		names[i] = l.Name
+	}
+	asn := ""
+	if o.ASN != 0 {
+		asn = strconv.FormatUint(uint64(o.ASN), 10)
+	}
+	return []string{
+		csvCell(string(o.Class)), csvCell(o.Provider), csvCell(o.Product),
+		csvCell(strings.Join(names, " ")), csvCell(string(o.Confidence)), asn, csvCell(o.Country),
+	}
+}
