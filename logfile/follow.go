@@ -1,0 +1,371 @@
+package logfile
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// DefaultInterval is the default FollowOptions.Interval.
+const DefaultInterval = 250 * time.Millisecond
+
+// FollowOptions configure a Follower. The zero value polls every
+// DefaultInterval and starts at the beginning of the file.
+type FollowOptions struct {
+	// Interval is how long to wait at the end of the file before looking
+	// again. Zero means DefaultInterval.
+	Interval time.Duration
+	// Entry, if not zero, is a saved position to continue from, exactly
+	// as Resume does (rotated generations first). It takes precedence
+	// over FromEnd.
+	Entry Entry
+	// FromEnd starts after the last complete line of the file as it is
+	// when first opened, instead of at its start. A file created later
+	// (or after a rotation) is always read from its start.
+	FromEnd bool
+	// Max is LineReader.Max for every generation; zero means DefaultMax.
+	Max int
+}
+
+// A Follower reads a growing log line by line, like tail -F, through
+// logrotate's rename+create and copytruncate rotations. It polls: there
+// are no goroutines, and every wait happens inside Next. A Follower is not
+// safe for concurrent use.
+//
+// Rotation handling:
+//
+//   - rename+create: when a different, non-empty file appears at the
+//     path, the old generation (still open) is drained to its end, a
+//     final unterminated line included, then the new file is read from
+//     the start. While the new file is still empty the old one is kept
+//     and read, since the writer may not have reopened yet.
+//   - copytruncate: when the file is shorter than the position read, or
+//     its first bytes no longer carry the fingerprint (truncated and
+//     regrown past the old position), the rest of the old content is read
+//     from the rotated copy if one carries the fingerprint, then the file
+//     is read again from the start.
+//   - a missing file is waited for.
+//
+// Two rotations within one poll interval lose the middle generation;
+// a later Resume from a saved Entry recovers it.
+type Follower struct {
+	path    string
+	opts    FollowOptions
+	started bool
+	queue   []*segment // finished generations still to drain, oldest first
+	cur     *segment   // the generation at path, being followed
+	fp      fingerprint
+	last    *segment // where the last line came from
+	long    int      // over-long lines skipped in closed generations
+}
+
+// Follow returns a Follower for path. Nothing is opened until the first
+// call to Next.
+func Follow(path string, opts FollowOptions) *Follower {
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	return &Follower{path: path, opts: opts}
+}
+
+// Next returns the next complete line, waiting for one as long as needed.
+// The line is valid until the next call. When ctx is done it returns
+// ctx.Err(); the position is then just past the last line returned, and
+// Next may be called again with a new context. Errors other than a
+// missing file are returned; they name the file.
+func (f *Follower) Next(ctx context.Context) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !f.started {
+		if err := f.start(); err != nil {
+			return nil, err
+		}
+		f.started = true
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if len(f.queue) > 0 {
+			s := f.queue[0]
+			line, err := s.lr.Next()
+			if err == nil {
+				f.setLast(s)
+				return line, nil
+			}
+			if err != io.EOF {
+				return nil, err
+			}
+			f.queue = f.queue[1:]
+			if s != f.last {
+				f.drop(s)
+			}
+			continue
+		}
+		if f.cur == nil {
+			ok, err := f.open()
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				if err := f.wait(ctx); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		line, err := f.cur.lr.Next()
+		if err == nil {
+			f.setLast(f.cur)
+			return line, nil
+		}
+		if err != io.EOF {
+			return nil, err
+		}
+		// At the end: wait, then look for a rotation or truncation
+		// before reading what was written meanwhile, so content
+		// rewritten after a truncation is never read from the old offset.
+		if err := f.wait(ctx); err != nil {
+			return nil, err
+		}
+		if err := f.check(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// setLast records s as the source of the last line, closing the previous
+// source if it is finished.
+func (f *Follower) setLast(s *segment) {
+	if f.last != nil && f.last != s && f.last != f.cur && !contains(f.queue, f.last) {
+		f.drop(f.last)
+	}
+	f.last = s
+}
+
+// drop closes a finished generation, keeping its count of long lines.
+func (f *Follower) drop(s *segment) {
+	f.long += s.lr.Long()
+	s.close()
+}
+
+func contains(segs []*segment, s *segment) bool {
+	for _, q := range segs {
+		if q == s {
+			return true
+		}
+	}
+	return false
+}
+
+// start opens the initial generations.
+func (f *Follower) start() error {
+	if !f.opts.Entry.IsZero() {
+		segs, err := resolve(f.path, f.opts.Entry)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, s := range segs {
+			s.lr.Max = f.opts.Max
+		}
+		if last := segs[len(segs)-1]; last.current {
+			f.adopt(last)
+			segs = segs[:len(segs)-1]
+		}
+		for _, s := range segs {
+			s.lr.CompleteOnly = false
+		}
+		f.queue = segs
+		return nil
+	}
+	ok, err := f.open()
+	if err != nil || !ok || !f.opts.FromEnd {
+		return err
+	}
+	off, lines, err := endOf(f.cur.in)
+	if err != nil {
+		return err
+	}
+	return f.cur.seek(off, lines)
+}
+
+// open opens the file at the path as the followed generation, reporting
+// false if it does not exist.
+func (f *Follower) open() (bool, error) {
+	s, err := openSegment(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.current = true
+	s.lr.Max = f.opts.Max
+	f.adopt(s)
+	return true, nil
+}
+
+// adopt makes s the followed generation.
+func (f *Follower) adopt(s *segment) {
+	f.cur = s
+	f.fp, _ = fingerprintOf(s.in.File(), s.gz())
+}
+
+// check looks at the path after the followed generation reached its end
+// and handles a rotation or truncation.
+func (f *Follower) check() error {
+	fi, err := os.Stat(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // renamed, not yet re-created: keep the old fd
+	}
+	if err != nil {
+		return err
+	}
+	dev, ino := fileID(fi)
+	if dev != f.cur.dev || ino != f.cur.ino {
+		if fi.Size() == 0 {
+			return nil // the writer has not moved yet
+		}
+		// Rotated: drain the old generation, last partial line included.
+		f.cur.lr.CompleteOnly = false
+		f.queue = append(f.queue, f.cur)
+		f.cur = nil
+		return nil
+	}
+	pos, err := f.cur.in.File().Seek(0, io.SeekCurrent)
+	if err != nil || f.cur.gz() {
+		return err
+	}
+	truncated := fi.Size() < pos
+	if !truncated {
+		ok, err := f.fp.matches(f.cur.in.File(), false)
+		if err != nil {
+			return err
+		}
+		truncated = !ok
+	}
+	if !truncated {
+		if f.fp.n < FingerprintLen && fi.Size() > int64(f.fp.n) {
+			f.fp, _ = fingerprintOf(f.cur.in.File(), false)
+		}
+		return nil
+	}
+	// Copytruncate: finish the old content from its copy, if any.
+	e := Entry{Path: f.path, Dev: f.cur.dev, Inode: f.cur.ino, Offset: f.cur.lr.Offset(),
+		Line: f.cur.lr.LineNo(), FPLen: f.fp.n, FP: f.fp.hex()}
+	if f.fp.n > 0 {
+		if segs, err := rotated(f.path, e, f.cur.dev, f.cur.ino); err == nil {
+			for _, s := range segs[min(1, len(segs)):] {
+				s.close() // only the copy itself; newer ones were read already
+			}
+			if len(segs) > 0 {
+				segs[0].lr.CompleteOnly = false
+				segs[0].lr.Max = f.opts.Max
+				f.queue = append(f.queue, segs[0])
+			}
+		}
+	}
+	if err := f.cur.seek(0, 0); err != nil {
+		return err
+	}
+	f.fp, _ = fingerprintOf(f.cur.in.File(), false)
+	return nil
+}
+
+// wait sleeps for the poll interval or until ctx is done.
+func (f *Follower) wait(ctx context.Context) error {
+	t := time.NewTimer(f.opts.Interval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// src returns the generation the last line came from, or the one being
+// read next.
+func (f *Follower) src() *segment {
+	switch {
+	case f.last != nil:
+		return f.last
+	case len(f.queue) > 0:
+		return f.queue[0]
+	}
+	return f.cur
+}
+
+// Name returns the file name of the generation the last line came from.
+// After a rename rotation it is still the path: a generation is named by
+// the path it was opened as.
+func (f *Follower) Name() string {
+	if s := f.src(); s != nil {
+		return s.name()
+	}
+	return f.path
+}
+
+// LineNo returns the line number of the last line within its generation.
+func (f *Follower) LineNo() int {
+	if s := f.src(); s != nil {
+		return s.lr.LineNo()
+	}
+	return 0
+}
+
+// Long returns how many over-long lines were skipped so far.
+func (f *Follower) Long() int {
+	n := f.long
+	for _, s := range f.live() {
+		n += s.lr.Long()
+	}
+	return n
+}
+
+// live returns the open generations, each once.
+func (f *Follower) live() []*segment {
+	var out []*segment
+	for _, s := range append([]*segment{f.last, f.cur}, f.queue...) {
+		if s != nil && !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Entry returns the position to save: just past the last line returned,
+// or, while a finished generation is still being drained, the position in
+// it. Resume or Follow with it continues after the last line returned.
+func (f *Follower) Entry() Entry {
+	switch {
+	case len(f.queue) > 0:
+		return f.queue[0].entry(f.path)
+	case f.cur != nil:
+		return f.cur.entry(f.path)
+	case f.last != nil:
+		return f.last.entry(f.path)
+	}
+	return f.opts.Entry
+}
+
+// Close closes the open generations. The Follower must not be used
+// afterwards.
+func (f *Follower) Close() error {
+	var err error
+	for _, s := range f.live() {
+		f.long += s.lr.Long()
+		if cerr := s.in.Close(); err == nil {
+			err = cerr
+		}
+	}
+	f.cur, f.last, f.queue = nil, nil, nil
+	return err
+}

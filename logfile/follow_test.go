@@ -1,0 +1,263 @@
+package logfile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+const testInterval = 100 * time.Millisecond
+
+// followHarness runs a Follower in a goroutine and records its lines as
+// "name:lineno:text", name relative to the test directory.
+type followHarness struct {
+	t      *testing.T
+	dir    string
+	f      *Follower
+	cancel context.CancelFunc
+	done   chan error
+	entry  Entry // at stop
+	mu     sync.Mutex
+	lines  []string
+}
+
+func startFollow(t *testing.T, dir string, opts FollowOptions) *followHarness {
+	t.Helper()
+	if opts.Interval == 0 {
+		opts.Interval = testInterval
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	h := &followHarness{t: t, dir: dir, f: Follow(filepath.Join(dir, "mail.log"), opts), cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		for {
+			line, err := h.f.Next(ctx)
+			if err != nil {
+				h.done <- err
+				return
+			}
+			name, _ := filepath.Rel(dir, h.f.Name())
+			h.mu.Lock()
+			h.lines = append(h.lines, fmt.Sprintf("%s:%d:%s", name, h.f.LineNo(), line))
+			h.mu.Unlock()
+		}
+	}()
+	return h
+}
+
+// settle lets the follower poll at least twice and waits until it is
+// idle, then returns the lines so far and forgets them.
+func (h *followHarness) settle() []string {
+	time.Sleep(3 * testInterval)
+	synctest.Wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	got := h.lines
+	h.lines = nil
+	return got
+}
+
+// stop cancels the follower and returns what Next returned.
+func (h *followHarness) stop() error {
+	h.cancel()
+	err := <-h.done
+	h.entry = h.f.Entry()
+	h.f.Close()
+	return err
+}
+
+func TestFollow(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  FollowOptions
+		steps []resumeStep
+	}{
+		{name: "grows, partial line completed later", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\nb")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{appendLog("mail.log", "c\n")}, want: []string{"mail.log:2:bc"}},
+			{want: nil},
+		}},
+		{name: "missing at start and for a while", steps: []resumeStep{
+			{want: nil},
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{remove("mail.log")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", "b\n")}, want: []string{"mail.log:1:b"}},
+		}},
+		{name: "from end", opts: FollowOptions{FromEnd: true}, steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "old\npart")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", "ial\nnew\n")}, want: []string{"mail.log:2:partial", "mail.log:3:new"}},
+		}},
+		{name: "rename and create", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{appendLog("mail.log", "b\nc"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "d\n")},
+				want: []string{"mail.log:2:b", "mail.log:3:c", "mail.log:1:d"}},
+		}},
+		{name: "writer keeps the renamed file until it reopens", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{rename("mail.log", "mail.log.1"), appendLog("mail.log", "")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log.1", "late\n")}, want: []string{"mail.log:2:late"}},
+			{ops: []fsOp{appendLog("mail.log.1", "later\n"), appendLog("mail.log", "new\n")},
+				want: []string{"mail.log:3:later", "mail.log:1:new"}},
+		}},
+		{name: "copytruncate smaller", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "aaaa\nbbbb\n")}, want: []string{"mail.log:1:aaaa", "mail.log:2:bbbb"}},
+			{ops: []fsOp{appendLog("mail.log", "cccc\n"), copyTruncate("mail.log", "mail.log.1"), appendLog("mail.log", "d\n")},
+				want: []string{"mail.log.1:3:cccc", "mail.log:1:d"}},
+		}},
+		{name: "copytruncate regrown past offset", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\nb\n")}, want: []string{"mail.log:1:a", "mail.log:2:b"}},
+			{ops: []fsOp{appendLog("mail.log", "c\n"), copyTruncate("mail.log", "mail.log.1"), appendLog("mail.log", "xx\nyy\nzz\n")},
+				want: []string{"mail.log.1:3:c", "mail.log:1:xx", "mail.log:2:yy", "mail.log:3:zz"}},
+		}},
+		{name: "copytruncate without a copy", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\nb\n")}, want: []string{"mail.log:1:a", "mail.log:2:b"}},
+			{ops: []fsOp{copyTruncate("mail.log", "elsewhere"), appendLog("mail.log", "xx\nyy\n")},
+				want: []string{"mail.log:1:xx", "mail.log:2:yy"}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				// The first step's ops run before the follower starts, so
+				// FromEnd has something to skip.
+				for _, op := range tt.steps[0].ops {
+					op(t, dir)
+				}
+				h := startFollow(t, dir, tt.opts)
+				for i, step := range tt.steps {
+					if i > 0 {
+						for _, op := range step.ops {
+							op(t, dir)
+						}
+					}
+					if got := h.settle(); !slices.Equal(got, step.want) {
+						t.Fatalf("step %d:\n got %q\nwant %q", i+1, got, step.want)
+					}
+				}
+				if err := h.stop(); !errors.Is(err, context.Canceled) {
+					t.Errorf("Next after cancel: %v, want context.Canceled", err)
+				}
+			})
+		})
+	}
+}
+
+// TestFollowFastRotations rotates by rename+create 5 times, 1000 lines per
+// generation, each rotation one poll interval after the last: nothing
+// may be lost or duplicated, and the order must be kept.
+func TestFollowFastRotations(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		h := startFollow(t, dir, FollowOptions{})
+		var want []string
+		n := 0
+		lines := func(k int) string {
+			var b strings.Builder
+			for range k {
+				n++
+				fmt.Fprintf(&b, "line %d\n", n)
+				want = append(want, fmt.Sprintf("line %d", n))
+			}
+			return b.String()
+		}
+		appendLog("mail.log", lines(1000))(t, dir)
+		all := h.settle() // the follower has opened the first generation
+		for range 5 {
+			appendLog("mail.log", lines(1000))(t, dir)
+			rename("mail.log", "mail.log.1")(t, dir)
+			appendLog("mail.log", lines(1000))(t, dir)
+			time.Sleep(testInterval + time.Millisecond)
+		}
+		got := append(all, h.settle()...)
+		if err := h.stop(); !errors.Is(err, context.Canceled) {
+			t.Errorf("stop: %v", err)
+		}
+		texts := make([]string, len(got))
+		for i, g := range got {
+			texts[i] = g[strings.LastIndexByte(g, ':')+1:]
+		}
+		if !slices.Equal(texts, want) {
+			i := 0
+			for i < min(len(texts), len(want)) && texts[i] == want[i] {
+				i++
+			}
+			t.Fatalf("got %d lines, want %d; first difference at %d", len(texts), len(want), i)
+		}
+	})
+}
+
+// TestFollowEntry follows, saves the position on stop, rotates while
+// stopped and follows again from the saved entry.
+func TestFollowEntry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		appendLog("mail.log", "a\nb\n")(t, dir)
+		h := startFollow(t, dir, FollowOptions{})
+		if got, want := h.settle(), []string{"mail.log:1:a", "mail.log:2:b"}; !slices.Equal(got, want) {
+			t.Fatalf("first: %q, want %q", got, want)
+		}
+		h.stop()
+		e := h.entry
+		if e.Offset != 4 || e.Line != 2 {
+			t.Fatalf("Entry %+v", e)
+		}
+		appendLog("mail.log", "c\n")(t, dir)
+		rename("mail.log", "mail.log.1")(t, dir)
+		appendLog("mail.log", "d\n")(t, dir)
+		h = startFollow(t, dir, FollowOptions{Entry: e, FromEnd: true})
+		if got, want := h.settle(), []string{"mail.log.1:3:c", "mail.log:1:d"}; !slices.Equal(got, want) {
+			t.Fatalf("resumed: %q, want %q", got, want)
+		}
+		appendLog("mail.log", "e\n")(t, dir)
+		if got, want := h.settle(), []string{"mail.log:2:e"}; !slices.Equal(got, want) {
+			t.Fatalf("then: %q, want %q", got, want)
+		}
+		h.stop()
+	})
+}
+
+func TestFollowCanceledBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	f := Follow(filepath.Join(t.TempDir(), "mail.log"), FollowOptions{})
+	defer f.Close()
+	if _, err := f.Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Next: %v, want context.Canceled", err)
+	}
+	if !f.Entry().IsZero() {
+		t.Errorf("Entry %+v, want zero", f.Entry())
+	}
+}
+
+func TestFollowLong(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		appendLog("mail.log", "abcd\nab\n")(t, dir)
+		h := startFollow(t, dir, FollowOptions{Max: 3})
+		if got, want := h.settle(), []string{"mail.log:2:ab"}; !slices.Equal(got, want) {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+		copyTruncate("mail.log", "elsewhere")(t, dir)
+		appendLog("mail.log", "wxyz\nxy\n")(t, dir)
+		if got, want := h.settle(), []string{"mail.log:2:xy"}; !slices.Equal(got, want) {
+			t.Fatalf("after truncation: %q, want %q", got, want)
+		}
+		rename("mail.log", "mail.log.1")(t, dir)
+		appendLog("mail.log", "12345\n")(t, dir)
+		h.settle()
+		if n := h.f.Long(); n != 3 {
+			t.Errorf("Long = %d, want 3", n)
+		}
+		h.stop()
+		if n := h.f.Long(); n != 3 {
+			t.Errorf("Long after Close = %d, want 3", n)
+		}
+	})
+}

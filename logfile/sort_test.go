@@ -1,0 +1,49 @@
+package logfile
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSortOldestFirst(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{name: "empty", in: nil, want: []string{}},
+		{name: "numbered", in: []string{"mail.log", "mail.log.1", "mail.log.2.gz", "mail.log.3.gz"},
+			want: []string{"mail.log.3.gz", "mail.log.2.gz", "mail.log.1", "mail.log"}},
+		{name: "numbered shell order", in: []string{"mail.log", "mail.log.1", "mail.log.10.gz", "mail.log.2.gz", "mail.log.9.gz"},
+			want: []string{"mail.log.10.gz", "mail.log.9.gz", "mail.log.2.gz", "mail.log.1", "mail.log"}},
+		{name: "dated", in: []string{"mail.log", "mail.log-20261108", "mail.log-20261101"},
+			want: []string{"mail.log-20261101", "mail.log-20261108", "mail.log"}},
+		{name: "dated compressed", in: []string{"mail.log-20261108", "mail.log-20261101.gz", "mail.log"},
+			want: []string{"mail.log-20261101.gz", "mail.log-20261108", "mail.log"}},
+		{name: "with directories", in: []string{"/var/log/mail.log", "/var/log/mail.log.1"},
+			want: []string{"/var/log/mail.log.1", "/var/log/mail.log"}},
+		{name: "unrelated keep order", in: []string{"b.txt", "a.txt", "mail.log", "c", "mail.log.1"},
+			want: []string{"b.txt", "a.txt", "mail.log.1", "mail.log", "c"}},
+		{name: "two logs", in: []string{"mail.log", "mail.err", "mail.err.1", "mail.log.1"},
+			want: []string{"mail.log.1", "mail.log", "mail.err.1", "mail.err"}},
+		{name: "same dir different dirs", in: []string{"a/mail.log", "b/mail.log.1", "a/mail.log.1"},
+			want: []string{"a/mail.log.1", "a/mail.log", "b/mail.log.1"}},
+		{name: "dot digits in dir only", in: []string{"v1.2/x", "v1.2/x.1"}, want: []string{"v1.2/x.1", "v1.2/x"}},
+		{name: "short dash number is a name", in: []string{"app-12", "app"}, want: []string{"app-12", "app"}},
+		{name: "hidden numbered", in: []string{".1", "x"}, want: []string{".1", "x"}},
+		{name: "duplicates stable", in: []string{"mail.log", "mail.log.1", "mail.log"},
+			want: []string{"mail.log.1", "mail.log", "mail.log"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := slices.Clone(tt.in)
+			got := SortOldestFirst(in)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("SortOldestFirst(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+			if !slices.Equal(in, tt.in) {
+				t.Errorf("input modified: %q", in)
+			}
+		})
+	}
+}

@@ -1,0 +1,223 @@
+package logfile
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// StateVersion is the version of the state file format written by Save.
+const StateVersion = 1
+
+// ErrLocked is returned (wrapped, naming the lock file) by Lock when
+// another process holds the lock: a previous run is still going.
+var ErrLocked = errors.New("locked by another run")
+
+// An Entry is the saved position in one followed log: the generation
+// (device, inode and fingerprint) and the offset just past the last
+// complete line consumed. The zero Entry means "nothing read yet".
+type Entry struct {
+	// Path is the log's path as given to Resume or Follow.
+	Path string `json:"path"`
+	// Dev and Inode identify the generation the offset belongs to.
+	Dev   uint64 `json:"dev"`
+	Inode uint64 `json:"inode"`
+	// Offset is the byte offset just past the last complete line
+	// consumed; in a gzip-compressed generation it counts decompressed
+	// bytes.
+	Offset int64 `json:"offset"`
+	// Line is the number of lines before Offset, so line numbers
+	// continue across runs.
+	Line int `json:"line"`
+	// FPLen and FP are the fingerprint of the generation: the
+	// hexadecimal SHA-256 of its first FPLen (≤ FingerprintLen) bytes.
+	FPLen int    `json:"fp_len"`
+	FP    string `json:"fp"`
+}
+
+// IsZero reports whether e is the zero Entry (no saved position).
+func (e Entry) IsZero() bool { return e == Entry{} }
+
+// fingerprint returns e's fingerprint. Entries from LoadState are
+// validated; a bad FP in a hand-built Entry leaves an all-zero sum, which
+// no content hashes to.
+func (e Entry) fingerprint() fingerprint {
+	fp := fingerprint{n: e.FPLen}
+	if b, err := hex.DecodeString(e.FP); err == nil && len(b) == len(fp.sum) {
+		copy(fp.sum[:], b)
+	}
+	return fp
+}
+
+// validate checks an entry read from a state file.
+func (e Entry) validate() error {
+	switch {
+	case e.Path == "":
+		return errors.New("entry without path")
+	case e.Offset < 0 || e.Line < 0:
+		return fmt.Errorf("%q: negative offset or line", e.Path)
+	case e.FPLen < 0 || e.FPLen > FingerprintLen:
+		return fmt.Errorf("%q: fp_len %d out of range", e.Path, e.FPLen)
+	case e.FPLen == 0 && e.FP != "":
+		return fmt.Errorf("%q: fp without fp_len", e.Path)
+	}
+	if e.FPLen > 0 {
+		if b, err := hex.DecodeString(e.FP); err != nil || len(b) != 32 {
+			return fmt.Errorf("%q: fp is not a hex SHA-256", e.Path)
+		}
+	}
+	return nil
+}
+
+// State is the saved position of every followed log, one Entry per path.
+// The zero State is empty and ready to use. A State is not safe for
+// concurrent use.
+type State struct {
+	// Version is the file format version, StateVersion.
+	Version int `json:"version"`
+	// Files holds one entry per log, in the order they were first set.
+	Files []Entry `json:"files"`
+}
+
+// LoadState reads the state file at path. A missing file yields an empty
+// State (the first run); an unreadable or corrupt file is an error naming
+// it.
+func LoadState(path string) (*State, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &State{Version: StateVersion}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st State
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return nil, fmt.Errorf("%s: corrupt state file: %w", path, err)
+	}
+	if st.Version != StateVersion {
+		return nil, fmt.Errorf("%s: unsupported state version %d (want %d)", path, st.Version, StateVersion)
+	}
+	seen := make(map[string]bool, len(st.Files))
+	for _, e := range st.Files {
+		if err := e.validate(); err != nil {
+			return nil, fmt.Errorf("%s: corrupt state file: %w", path, err)
+		}
+		if seen[e.Path] {
+			return nil, fmt.Errorf("%s: corrupt state file: %q listed twice", path, e.Path)
+		}
+		seen[e.Path] = true
+	}
+	return &st, nil
+}
+
+// Entry returns the saved entry for path, or the zero Entry.
+func (s *State) Entry(path string) Entry {
+	for _, e := range s.Files {
+		if e.Path == path {
+			return e
+		}
+	}
+	return Entry{}
+}
+
+// Set records e as the entry for path (e.Path is set to path).
+func (s *State) Set(path string, e Entry) {
+	e.Path = path
+	for i := range s.Files {
+		if s.Files[i].Path == path {
+			s.Files[i] = e
+			return
+		}
+	}
+	s.Files = append(s.Files, e)
+}
+
+// Save writes the state to path atomically: a temporary file in the same
+// directory is written, synced and renamed over path, and the directory
+// is synced. A crash leaves either the old or the new state, never a mix.
+func (s *State) Save(path string) (err error) {
+	out := State{Version: StateVersion, Files: s.Files}
+	if out.Files == nil {
+		out.Files = []Entry{}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(b); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, derr := os.Open(dir)
+	if derr != nil {
+		return nil // renamed; the directory sync is best effort
+	}
+	defer d.Close()
+	if serr := d.Sync(); serr != nil && !errors.Is(serr, errors.ErrUnsupported) {
+		return &fs.PathError{Op: "sync", Path: dir, Err: serr}
+	}
+	return nil
+}
+
+// A FileLock is an exclusive lock held on "<state>.lock".
+type FileLock struct {
+	f *os.File
+}
+
+// Lock takes an exclusive, non-blocking lock on statePath+".lock",
+// creating the file if needed. If another process (or another FileLock)
+// holds it, Lock returns an error wrapping ErrLocked. The lock is released
+// by Unlock or when the process exits.
+func Lock(statePath string) (*FileLock, error) {
+	name := statePath + ".lock"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := flock(f); err != nil {
+		f.Close()
+		return nil, &fs.PathError{Op: "lock", Path: name, Err: err}
+	}
+	return &FileLock{f: f}, nil
+}
+
+// Unlock releases the lock. The lock file is left in place: removing it
+// would race with a run that has just opened it.
+func (l *FileLock) Unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
