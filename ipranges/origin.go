@@ -2,6 +2,21 @@
 // cloud intermediary acting for the user (Microsoft Exchange Online, Outlook
 // mobile, Google, …), a hosting network, private space, or none of these
 // (the user's own device). It knows addresses only, not logs.
+//
+// A Classifier (see Load) combines, in this order of precedence: private
+// space; the best-ranked label of every list entry containing the address
+// (user lists first, then Exchange Online client access, Outlook mobile,
+// EOP relays, other Microsoft 365, Google Cloud, Google services, Azure,
+// AWS); an ASN catalogue of intermediaries that publish no lists (Low
+// confidence, needs a GeoIP ASN database); and finally Device. The lists
+// come from a built-in table (usable offline), the publishers' feeds that
+// Update downloads into a cache directory, and user lists in the format
+// ReadList documents:
+//
+//	# CIDR            LABEL        PROVIDER  CLASS         PRODUCT…
+//	198.51.100.0/24   office-vpn   -         device        Office VPN
+//	2001:db8:1::/48   fetcher      fastmail  intermediary  Fastmail fetcher
+//	52.125.138.0/23   azure-cloud            # more prefixes for a built-in label
 package ipranges
 
 // Class is the coarse verdict for an address.
@@ -40,6 +55,10 @@ type Label struct {
 	// Source names the list (URL or file) and Date its data date.
 	Source string `json:"source"`
 	Date   string `json:"date"`
+	// Detail says more about the entry where the list does, e.g. the
+	// Azure service tag ("AzureCloud.westeurope") or the Microsoft 365
+	// endpoint set ("Exchange Optimize, id 1"). It may be empty.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Origin is the verdict for one address. The zero Origin means "not
