@@ -375,7 +375,9 @@ func (t *tableFindingWriter) Close() error {
 }
 
 // findingTableColumns is the header of the findings table.
-var findingTableColumns = []string{"severity", "rule", "user", "address", "origin", "first", "last", "count", "message", "evidence"}
+// The origin and last time are left to the message and the JSON: the
+// table must stay readable on a terminal.
+var findingTableColumns = []string{"severity", "rule", "user", "address", "first", "count", "message", "evidence"}
 
 // writeFindingsTable writes the titled findings table, sorted.
 func writeFindingsTable(w io.Writer, findings []rules.Finding) error {
@@ -411,11 +413,11 @@ func writeFindingsTable(w io.Writer, findings []rules.Finding) error {
 		}
 		rows = append(rows, []string{
 			dash(f.Severity.String()), Sanitize(f.Rule), tableUser(f.User, f.HasUser), dash(addr),
-			originCell(f.Origin), tableTime(f.First), tableTime(f.Last), strconv.Itoa(f.Count),
+			tableTime(f.First), strconv.Itoa(f.Count),
 			clip(Sanitize(f.Message), messageWidth), ev,
 		})
 	}
-	return renderTable(w, findingTableColumns, rows, []int{7})
+	return renderTable(w, findingTableColumns, rows, []int{5})
 }
 
 // capList joins up to max sanitized values with spaces, and says how many

@@ -86,7 +86,7 @@ const (
 	userWidth    = 64
 	exampleWidth = 40
 	reasonWidth  = 80
-	messageWidth = 200
+	messageWidth = 120
 )
 
 // tableUser shows a user: "-" when the line had none, `""` for user=<>,
