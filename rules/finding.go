@@ -1,7 +1,3 @@
-// Package rules turns time-ordered events into findings an admin acts on:
-// brute force, spraying, success after failures, new devices, cleartext
-// logins, cloud intermediaries, logins outside an allowlist. Rules run on
-// event time, never on the wall clock, so replays are deterministic.
 package rules
 
 import (

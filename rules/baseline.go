@@ -1,0 +1,112 @@
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/mailaudit/mailaudit/ipranges"
+)
+
+// Facet is one aspect of where a login came from that a Baseline learns.
+type Facet string
+
+// The facets, as stored in a baseline.
+const (
+	FacetAddress Facet = "address" // the address itself, e.g. "203.0.113.7"
+	FacetNetwork Facet = "network" // its /24 or /48, e.g. "203.0.113.0/24"
+	FacetASN     Facet = "asn"     // its autonomous system, e.g. "AS8075"
+	FacetCountry Facet = "country" // its ISO country code, e.g. "DE"
+)
+
+func (f Facet) valid() bool {
+	switch f {
+	case FacetAddress, FacetNetwork, FacetASN, FacetCountry:
+		return true
+	}
+	return false
+}
+
+// Device is one facet of a login's origin. Values are self-describing
+// (an address, a CIDR, "AS" and a number, a two-letter country code), so a
+// value alone names a device when forgetting it.
+type Device struct {
+	Facet Facet  // which aspect
+	Value string // its canonical spelling, as Devices returns it
+}
+
+// String returns "facet value".
+func (d Device) String() string { return string(d.Facet) + " " + d.Value }
+
+// Devices returns the facets of a login from addr with origin o: the
+// address, its network (ipv4Bits or ipv6Bits long), and the ASN and country
+// when o knows them, in that order.
+func Devices(addr netip.Addr, o ipranges.Origin, ipv4Bits, ipv6Bits int) []Device {
+	addr = addr.Unmap()
+	if !addr.IsValid() {
+		return nil
+	}
+	bits := ipv6Bits
+	if addr.Is4() {
+		bits = ipv4Bits
+	}
+	ds := make([]Device, 0, 4)
+	ds = append(ds, Device{FacetAddress, addr.WithZone("").String()})
+	if p, err := addr.WithZone("").Prefix(bits); err == nil {
+		ds = append(ds, Device{FacetNetwork, p.String()})
+	}
+	if o.ASN != 0 {
+		ds = append(ds, Device{FacetASN, fmt.Sprintf("AS%d", o.ASN)})
+	}
+	if c := strings.ToUpper(strings.TrimSpace(o.Country)); c != "" {
+		ds = append(ds, Device{FacetCountry, c})
+	}
+	return ds
+}
+
+// Baseline remembers the devices each user logged in from successfully,
+// across runs. It is what new-device compares against. Implementations
+// must treat user names as opaque bytes.
+type Baseline interface {
+	// Known reports whether d was learned for user.
+	Known(user string, d Device) (bool, error)
+	// HasUser reports whether anything was learned for user: a user's
+	// first login is learned silently (trust on first use).
+	HasUser(user string) (bool, error)
+	// Learn records a successful login of user from d at t (event time).
+	Learn(user string, d Device, t time.Time) error
+}
+
+// MemoryBaseline is a Baseline that lives for one run. The zero value is
+// not ready: use NewMemoryBaseline. It is not safe for concurrent use.
+type MemoryBaseline struct {
+	m map[string]map[Device]struct{}
+}
+
+// NewMemoryBaseline returns an empty MemoryBaseline.
+func NewMemoryBaseline() *MemoryBaseline {
+	return &MemoryBaseline{m: make(map[string]map[Device]struct{})}
+}
+
+// Known reports whether d was learned for user.
+func (b *MemoryBaseline) Known(user string, d Device) (bool, error) {
+	_, ok := b.m[user][d]
+	return ok, nil
+}
+
+// HasUser reports whether anything was learned for user.
+func (b *MemoryBaseline) HasUser(user string) (bool, error) {
+	return len(b.m[user]) > 0, nil
+}
+
+// Learn records d for user.
+func (b *MemoryBaseline) Learn(user string, d Device, _ time.Time) error {
+	s := b.m[user]
+	if s == nil {
+		s = make(map[Device]struct{})
+		b.m[user] = s
+	}
+	s[d] = struct{}{}
+	return nil
+}

@@ -1,0 +1,259 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config holds every threshold, window and severity of the rules. The zero
+// Config is not useful: start from DefaultConfig, or load a file with
+// LoadConfig, which fills in defaults for keys the file does not set.
+//
+// Windows are TOML strings in time.ParseDuration syntax ("10m", "24h").
+// Counts of failures are counts of attempts: a login line that logs
+// "3 attempts" counts 3.
+type Config struct {
+	// EvidenceCap is the most "file:line" entries a finding keeps.
+	EvidenceCap int `toml:"evidence_cap"`
+	// MaxAddresses is the most addresses a multi-address finding lists.
+	MaxAddresses int `toml:"max_addresses"`
+	// IPv4Prefix and IPv6Prefix size the "network" of an address: the
+	// unit of success-after-failures and of the network facet of new-device.
+	IPv4Prefix int `toml:"ipv4_prefix"`
+	IPv6Prefix int `toml:"ipv6_prefix"`
+
+	BruteForce           CountRule                `toml:"brute_force"`
+	StaleCredentials     CountRule                `toml:"stale_credentials"`
+	PasswordSpray        SprayRule                `toml:"password_spray"`
+	DistributedAttack    DistributedRule          `toml:"distributed_attack"`
+	SuccessAfterFailures SuccessAfterFailuresRule `toml:"success_after_failures"`
+	NewDevice            NewDeviceRule            `toml:"new_device"`
+	ImpossibleTravel     TravelRule               `toml:"impossible_travel"`
+	CleartextAuth        SimpleRule               `toml:"cleartext_auth"`
+	CloudIntermediary    SimpleRule               `toml:"cloud_intermediary"`
+	NotAllowlisted       SimpleRule               `toml:"not_allowlisted"`
+}
+
+// SimpleRule configures a rule that fires on one event.
+type SimpleRule struct {
+	// Enabled turns the rule on; every rule is on by default.
+	Enabled bool `toml:"enabled"`
+	// Severity is given to the rule's findings.
+	Severity Severity `toml:"severity"`
+}
+
+// CountRule configures a rule that fires when Failures failed attempts
+// fall within Window.
+type CountRule struct {
+	Enabled  bool     `toml:"enabled"`  // as in SimpleRule
+	Severity Severity `toml:"severity"` // as in SimpleRule
+	// Window is how far back failures count, on event time.
+	Window time.Duration `toml:"window"`
+	// Failures is the least number of failed attempts that fires.
+	Failures int `toml:"failures"`
+}
+
+// SprayRule configures password-spray: Users distinct user names failing
+// from one address within Window.
+type SprayRule struct {
+	Enabled  bool          `toml:"enabled"`  // as in SimpleRule
+	Severity Severity      `toml:"severity"` // as in SimpleRule
+	Window   time.Duration `toml:"window"`   // as in CountRule
+	// Users is the least number of distinct failing users that fires.
+	Users int `toml:"users"`
+}
+
+// DistributedRule configures distributed-attack: Addresses distinct
+// addresses failing for one user within Window.
+type DistributedRule struct {
+	Enabled  bool          `toml:"enabled"`  // as in SimpleRule
+	Severity Severity      `toml:"severity"` // as in SimpleRule
+	Window   time.Duration `toml:"window"`   // as in CountRule
+	// Addresses is the least number of distinct failing addresses (one
+	// per cloud intermediary) that fires.
+	Addresses int `toml:"addresses"`
+}
+
+// SuccessAfterFailuresRule configures success-after-failures: a successful
+// login after at least Failures failed attempts from the same address or
+// network within Window. With IgnoreKnown, failures of the same user from
+// an address or network in that user's baseline do not count (the user's
+// own phone retrying a stale password before the user fixes it).
+type SuccessAfterFailuresRule struct {
+	Enabled  bool          `toml:"enabled"`  // as in SimpleRule
+	Severity Severity      `toml:"severity"` // as in SimpleRule
+	Window   time.Duration `toml:"window"`   // as in CountRule
+	Failures int           `toml:"failures"` // as in CountRule
+	// IgnoreKnown skips the user's own known device failing first.
+	IgnoreKnown bool `toml:"ignore_known"`
+}
+
+// NewDeviceRule configures new-device. Report lists the facets whose
+// novelty raises a finding ("address", "network", "asn", "country"); all
+// four are always learned. A new country raises CountrySeverity, any other
+// reported facet Severity.
+type NewDeviceRule struct {
+	Enabled  bool     `toml:"enabled"`  // as in SimpleRule
+	Severity Severity `toml:"severity"` // as in SimpleRule
+	// CountrySeverity replaces Severity when the country is new.
+	CountrySeverity Severity `toml:"country_severity"`
+	// Report lists the facets whose novelty fires.
+	Report []string `toml:"report"`
+}
+
+// TravelRule configures impossible-travel: two successful logins of one
+// user from different countries less than Window apart.
+type TravelRule struct {
+	Enabled  bool     `toml:"enabled"`  // as in SimpleRule
+	Severity Severity `toml:"severity"` // as in SimpleRule
+	// Window is the least time between logins from two countries that
+	// does not fire.
+	Window time.Duration `toml:"window"`
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		EvidenceCap:  10,
+		MaxAddresses: 100,
+		IPv4Prefix:   24,
+		IPv6Prefix:   48,
+		BruteForce: CountRule{Enabled: true, Severity: High,
+			Window: 10 * time.Minute, Failures: 10},
+		StaleCredentials: CountRule{Enabled: true, Severity: Low,
+			Window: 24 * time.Hour, Failures: 10},
+		PasswordSpray: SprayRule{Enabled: true, Severity: High,
+			Window: time.Hour, Users: 5},
+		DistributedAttack: DistributedRule{Enabled: true, Severity: High,
+			Window: time.Hour, Addresses: 10},
+		SuccessAfterFailures: SuccessAfterFailuresRule{Enabled: true, Severity: Critical,
+			Window: time.Hour, Failures: 5, IgnoreKnown: true},
+		NewDevice: NewDeviceRule{Enabled: true, Severity: Low, CountrySeverity: Medium,
+			Report: []string{string(FacetNetwork), string(FacetASN), string(FacetCountry)}},
+		ImpossibleTravel:  TravelRule{Enabled: true, Severity: Medium, Window: time.Hour},
+		CleartextAuth:     SimpleRule{Enabled: true, Severity: Medium},
+		CloudIntermediary: SimpleRule{Enabled: true, Severity: Info},
+		NotAllowlisted:    SimpleRule{Enabled: true, Severity: High},
+	}
+}
+
+// LoadConfig reads a TOML configuration file over DefaultConfig. Unknown
+// keys are rejected by their key path; values of the wrong type or out of
+// range are rejected with their line (for type errors) or key path.
+func LoadConfig(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, err
+	}
+	defer f.Close()
+	return ParseConfig(f, path)
+}
+
+// ParseConfig reads a TOML configuration from r over DefaultConfig; name
+// is used in error messages.
+func ParseConfig(r io.Reader, name string) (Config, error) {
+	cfg := DefaultConfig()
+	// Decoding appends to slices it finds set; start Report empty so a
+	// file's list replaces the default one.
+	def := cfg.NewDevice.Report
+	cfg.NewDevice.Report = nil
+	md, err := toml.NewDecoder(r).Decode(&cfg)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			msg := strings.TrimPrefix(pe.Message, "toml: ")
+			if pe.LastKey != "" {
+				msg = pe.LastKey + ": " + msg
+			}
+			return Config{}, fmt.Errorf("%s:%d: %s", name, pe.Position.Line, msg)
+		}
+		// Type mismatches come as "toml: line N (last key "k"): …".
+		return Config{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "toml: "))
+	}
+	if !md.IsDefined("new_device", "report") {
+		cfg.NewDevice.Report = def
+	}
+	if u := md.Undecoded(); len(u) > 0 {
+		var keys []string
+		for i, k := range u {
+			// Leave out a table whose keys are listed too.
+			if i+1 < len(u) && strings.HasPrefix(u[i+1].String(), k.String()+".") {
+				continue
+			}
+			keys = append(keys, k.String())
+		}
+		return Config{}, fmt.Errorf("%s: unknown key %s", name, strings.Join(keys, ", "))
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// Validate reports the values of c that are out of range, naming each by
+// its TOML key path.
+func (c Config) Validate() error {
+	var errs []error
+	positive := func(key string, v int) {
+		if v < 1 {
+			errs = append(errs, fmt.Errorf("%s = %d: must be at least 1", key, v))
+		}
+	}
+	window := func(key string, d time.Duration) {
+		if d < time.Second {
+			errs = append(errs, fmt.Errorf("%s = %v: must be at least 1s (write a string such as \"10m\")", key, d))
+		}
+	}
+	severity := func(key string, s Severity) {
+		if s < Info || s > Critical {
+			errs = append(errs, fmt.Errorf("%s: missing or unknown severity", key))
+		}
+	}
+	positive("evidence_cap", c.EvidenceCap)
+	positive("max_addresses", c.MaxAddresses)
+	if c.IPv4Prefix < 8 || c.IPv4Prefix > 32 {
+		errs = append(errs, fmt.Errorf("ipv4_prefix = %d: must be between 8 and 32", c.IPv4Prefix))
+	}
+	if c.IPv6Prefix < 16 || c.IPv6Prefix > 128 {
+		errs = append(errs, fmt.Errorf("ipv6_prefix = %d: must be between 16 and 128", c.IPv6Prefix))
+	}
+	for _, r := range []struct {
+		key string
+		c   CountRule
+	}{{"brute_force", c.BruteForce}, {"stale_credentials", c.StaleCredentials},
+		{"success_after_failures", CountRule{Severity: c.SuccessAfterFailures.Severity,
+			Window: c.SuccessAfterFailures.Window, Failures: c.SuccessAfterFailures.Failures}}} {
+		severity(r.key+".severity", r.c.Severity)
+		window(r.key+".window", r.c.Window)
+		positive(r.key+".failures", r.c.Failures)
+	}
+	severity("password_spray.severity", c.PasswordSpray.Severity)
+	window("password_spray.window", c.PasswordSpray.Window)
+	if c.PasswordSpray.Users < 2 {
+		errs = append(errs, fmt.Errorf("password_spray.users = %d: must be at least 2", c.PasswordSpray.Users))
+	}
+	severity("distributed_attack.severity", c.DistributedAttack.Severity)
+	window("distributed_attack.window", c.DistributedAttack.Window)
+	if c.DistributedAttack.Addresses < 2 {
+		errs = append(errs, fmt.Errorf("distributed_attack.addresses = %d: must be at least 2", c.DistributedAttack.Addresses))
+	}
+	severity("new_device.severity", c.NewDevice.Severity)
+	severity("new_device.country_severity", c.NewDevice.CountrySeverity)
+	for _, f := range c.NewDevice.Report {
+		if !Facet(f).valid() {
+			errs = append(errs, fmt.Errorf("new_device.report: unknown facet %q (want address, network, asn or country)", f))
+		}
+	}
+	severity("impossible_travel.severity", c.ImpossibleTravel.Severity)
+	window("impossible_travel.window", c.ImpossibleTravel.Window)
+	severity("cleartext_auth.severity", c.CleartextAuth.Severity)
+	severity("cloud_intermediary.severity", c.CloudIntermediary.Severity)
+	severity("not_allowlisted.severity", c.NotAllowlisted.Severity)
+	return errors.Join(errs...)
+}
