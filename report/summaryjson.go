@@ -1,7 +1,5 @@
 package report
 
-import "strconv"
-
 // appendSummary writes the "summary" object of `scan --format json`; its
 // keys are documented on WriteScan.
 func appendSummary(bw *bufWriter, s *Summary) {
@@ -10,36 +8,7 @@ func appendSummary(bw *bufWriter, s *Summary) {
 	inter := s.Intermediaries()
 	for i, r := range inter {
 		b = sep(b, i)
-		b = append(b, `{"user":`...)
-		b = appendUser(b, r.User, r.HasUser)
-		b = append(b, `,"provider":`...)
-		b = appendStringOrNull(b, r.Provider)
-		b = append(b, `,"product":`...)
-		b = appendStringOrNull(b, r.Product)
-		b = append(b, `,"count":`...)
-		b = appendInt(b, r.Count)
-		b = append(b, `,"first":`...)
-		b = appendTime(b, r.First)
-		b = append(b, `,"last":`...)
-		b = appendTime(b, r.Last)
-		b = append(b, `,"addresses":`...)
-		b = appendStrings(b, r.Addresses)
-		b = append(b, `,"address_count":`...)
-		b = appendInt(b, int64(r.AddressCount))
-		b = append(b, `,"countries":`...)
-		b = appendStrings(b, r.Countries)
-		b = append(b, `,"asns":[`...)
-		for j, a := range r.ASNs {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"asn":`...)
-			b = strconv.AppendUint(b, uint64(a), 10)
-			b = append(b, `,"org":`...)
-			b = appendStringOrNull(b, r.ASOrgs[j])
-			b = append(b, '}')
-		}
-		b = append(b, "]}"...)
+		b = appendIntermediary(b, r)
 		bw.buf = b
 		bw.maybeFlush()
 		b = bw.buf
