@@ -1,0 +1,154 @@
+package parse
+
+import (
+	"bytes"
+	"time"
+)
+
+// A Parser decodes log lines into Events. The zero Parser is ready to use:
+// it infers the year of year-less timestamps from the current time, reads
+// zone-less timestamps in time.Local, and accepts Dovecot's own log files
+// (lines whose timestamp is followed directly by a Dovecot process such as
+// "imap-login:") as well as syslog and journald input.
+//
+// Events from Dovecot's own files have an empty Host and Program: those
+// files frame neither.
+//
+// A Parser keeps year-inference state between lines, so one Parser should
+// read one time-ordered stream. It is not safe for concurrent use.
+type Parser struct {
+	// Year is the year of year-less timestamps (RFC 3164 syslog, Dovecot's
+	// and Postfix's own files). Zero means infer it: the first such stamp
+	// takes the year of Now, or the year before if the stamp would lie more
+	// than a day after Now; later stamps move to the next year when the
+	// month drops by six or more (Dec -> Jan).
+	Year int
+	// Location is the zone of zone-less timestamps; nil means time.Local.
+	Location *time.Location
+	// Now returns the current time for year inference; nil means time.Now.
+	Now func() time.Time
+	// DovecotFile says the input is known to come from Dovecot itself
+	// (its log_path file, or `journalctl -o cat -u dovecot`): lines with no
+	// timestamp at all that start with a Dovecot process ("imap-login: …")
+	// are then trusted too.
+	//
+	// Lines with a timestamp but no syslog host and ident ("Nov 02 10:00:14
+	// imap-login: Info: Login: …", "@4000… imap-login: …") are accepted
+	// either way: syslog always writes a host and an ident, so a `logger`
+	// or a web application cannot produce them in a syslog file. Syslog
+	// lines are trusted only from the idents dovecot* (and dovecot-auth),
+	// auth (PAM lines only) and postfix*/…smtpd, whatever DovecotFile says.
+	DovecotFile bool
+
+	curYear   int // year inference state; 0 until the first year-less stamp
+	lastMonth int
+	zone      *time.Location // last fixed zone, see fixedZone
+	zoneOff   int
+	host      string // last Host and Program strings, reused while unchanged
+	program   string
+	jbuf      []byte // scratch for journald string decoding
+}
+
+// frame is a line with its framing decoded: everything before the
+// program's message.
+type frame struct {
+	st      stamp
+	host    []byte
+	program []byte // syslog ident without pid; empty for Dovecot's own files
+	pid     []byte
+	msg     []byte
+	// own is set for lines with no syslog ident: Dovecot's own log file
+	// (and journald's cat output), where msg starts with the process.
+	own     bool
+	lineLen int
+}
+
+// Parse decodes one line, with or without its trailing newline. It returns
+// Ignored for lines that carry no login or authentication (the common case),
+// Parsed with the Event, or Malformed with an Event holding what is known
+// (time, host, program, kind, service) and Reason saying what is wrong.
+// Parse does not retain line.
+func (p *Parser) Parse(line []byte) (Event, Status) {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	if len(line) == 0 {
+		return Event{}, Ignored
+	}
+	if line[0] == '{' {
+		return p.parseJournal(line)
+	}
+	if !mayMatter(line) {
+		return Event{}, Ignored
+	}
+	var f frame
+	if !p.frame(line, &f) {
+		return Event{}, Ignored
+	}
+	return p.dispatch(&f)
+}
+
+// mayMatter is the hot-path prefilter: every line Parse can turn into an
+// event contains one of these. Login lines have "-login: ", auth-process and
+// PAM lines "auth", Postfix SASL failures "SASL " and successes "sasl_method=".
+func mayMatter(line []byte) bool {
+	return bytes.Contains(line, []byte("-login: ")) ||
+		bytes.Contains(line, []byte("auth")) ||
+		bytes.Contains(line, []byte("SASL ")) ||
+		bytes.Contains(line, []byte("sasl_method="))
+}
+
+// dispatch hands the message to the decoder its program calls for.
+func (p *Parser) dispatch(f *frame) (Event, Status) {
+	if f.own {
+		return p.dovecot(f, f.msg)
+	}
+	prog := f.program
+	switch {
+	case bytes.HasPrefix(prog, []byte("dovecot")):
+		return p.dovecot(f, stripSyslogTags(f.msg))
+	case bytes.HasPrefix(prog, []byte("postfix")) && bytes.HasSuffix(prog, []byte("/smtpd")):
+		return p.postfix(f)
+	case string(prog) == "auth":
+		// PAM's own ident: only pam_*(dovecot:auth) lines.
+		if msg := stripSyslogTags(f.msg); bytes.HasPrefix(msg, []byte("pam_")) {
+			return p.pam(f, msg)
+		}
+	case string(prog) == "log":
+		// macOS unified log: "log[64346]: (libdovecot.0.dylib) imap-login: …".
+		if msg, ok := bytes.CutPrefix(f.msg, []byte("(libdovecot")); ok {
+			if i := bytes.Index(msg, []byte(") ")); i >= 0 {
+				return p.dovecot(f, msg[i+2:])
+			}
+		}
+	}
+	return Event{}, Ignored
+}
+
+// stripSyslogTags removes a Solaris "[ID 583609 mail.info] " tag.
+func stripSyslogTags(msg []byte) []byte {
+	if rest, ok := bytes.CutPrefix(msg, []byte("[ID ")); ok {
+		if i := bytes.Index(rest, []byte("] ")); i >= 0 {
+			return rest[i+2:]
+		}
+	}
+	return msg
+}
+
+// base returns an Event with the framing's fields set.
+func (p *Parser) base(f *frame, k Kind) Event {
+	if string(f.host) != p.host {
+		p.host = string(f.host)
+	}
+	if string(f.program) != p.program {
+		p.program = string(f.program)
+	}
+	return Event{Time: p.time(&f.st), Host: p.host, Program: p.program, Kind: k}
+}
+
+// malformed returns ev as a Malformed result with why as its Reason; the
+// fields decoded from the message are cleared so nothing half-read leaks.
+func malformed(ev Event, why string) (Event, Status) {
+	return Event{Time: ev.Time, Host: ev.Host, Program: ev.Program, Kind: ev.Kind,
+		Service: ev.Service, Reason: why}, Malformed
+}
