@@ -32,7 +32,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // several, a truncated .gz): the run goes on and exits 3 at the end.
 type inputError struct{ errs []error }
 
-func (e *inputError) Error() string { return errors.Join(e.errs...).Error() }
+func (e *inputError) Error() string   { return errors.Join(e.errs...).Error() }
 func (e *inputError) Unwrap() []error { return e.errs }
 
 // exitCode maps the error a command returned to the process exit status.

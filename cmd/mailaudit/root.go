@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -16,10 +17,16 @@ type env struct {
 
 // Main runs mailaudit with args and returns the exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return mainContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// mainContext is Main with a context: cancelling it stops --follow as
+// SIGINT does.
+func mainContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCmd(e)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	if err != nil && code != exitFindings {
 		fmt.Fprintln(stderr, "mailaudit:", err)
@@ -45,6 +52,18 @@ Gmail's fetcher, …), hosting networks and private space, with anomaly rules
 on top.` + exitHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for \"mailaudit\" (see mailaudit --help)", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cmd.Help(); err != nil {
+				return err
+			}
+			return usagef("no command given")
+		},
 	}
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
@@ -52,6 +71,10 @@ on top.` + exitHelp,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newScanCmd(e),
+		newCheckCmd(e),
+		newBaselineCmd(e),
+		newRangesCmd(e),
+		newReportCmd(e),
 	)
 	// Unknown subcommands and bad args are usage errors too.
 	for _, c := range root.Commands() {

@@ -1,15 +1,278 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mailaudit/mailaudit/baseline"
+	"github.com/mailaudit/mailaudit/report"
+	"github.com/mailaudit/mailaudit/rules"
 )
 
-// newScanCmd is being written in this session (pipeline wiring).
-func newScanCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "scan [flags] FILE…",
-		Short: "Audit logins in Dovecot/Postfix logs",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return nil },
+// inputFlags say how lines are read and parsed.
+type inputFlags struct {
+	year     int
+	tz       string
+	progress string
+}
+
+func (f *inputFlags) register(fs *pflag.FlagSet) {
+	fs.IntVar(&f.year, "year", 0, "year of year-less syslog timestamps (default: inferred, Dec→Jan aware)")
+	fs.StringVar(&f.tz, "tz", "", "time zone of zone-less timestamps, e.g. Europe/Berlin (default: local)")
+	fs.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (terminal only), always, never")
+}
+
+func (f *inputFlags) location() (*time.Location, error) {
+	if f.tz == "" {
+		return time.Local, nil
 	}
+	loc, err := time.LoadLocation(f.tz)
+	if err != nil {
+		return nil, usagef("--tz: %v", err)
+	}
+	return loc, nil
+}
+
+// ruleFlags configure the rules engine.
+type ruleFlags struct {
+	config   string
+	allow    string
+	stateDir string
+	baseline string
+}
+
+func (f *ruleFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "rules config (TOML): thresholds, windows, severities")
+	fs.StringVar(&f.allow, "allow", "", "allowlist file: addresses, CIDRs, per-user and provider entries")
+	fs.StringVar(&f.stateDir, "state-dir", "", "where the learned baseline lives (default: $XDG_STATE_HOME/mailaudit, /var/lib/mailaudit as root)")
+	fs.StringVar(&f.baseline, "baseline", "auto", "known devices per user: memory (this run only), state (learned across runs, in --state-dir), or auto (state with --state or --follow, else memory)")
+}
+
+// engine builds the rules engine; close releases the baseline database.
+// persistent says whether the run is a recurring one (--state, --follow),
+// which is where the auto baseline learns across runs.
+func (f *ruleFlags) engine(persistent bool) (eng *rules.Engine, close func() error, err error) {
+	cfg := rules.DefaultConfig()
+	if f.config != "" {
+		if cfg, err = rules.LoadConfig(f.config); err != nil {
+			return nil, nil, err
+		}
+	}
+	var opts rules.Options
+	if f.allow != "" {
+		if opts.Allow, err = rules.LoadAllowlist(f.allow); err != nil {
+			return nil, nil, err
+		}
+	}
+	close = func() error { return nil }
+	mode := f.baseline
+	if mode == "auto" {
+		mode = "memory"
+		if persistent {
+			mode = "state"
+		}
+	}
+	switch mode {
+	case "memory":
+	case "state":
+		dir, err := stateDir(f.stateDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		db, err := baseline.Open(filepath.Join(dir, "baseline.db"))
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Baseline, close = db, db.Close
+	default:
+		return nil, nil, usagef("--baseline must be auto, memory or state, not %q", f.baseline)
+	}
+	return rules.NewEngine(cfg, opts), close, nil
+}
+
+// scanOptions are scan's flags.
+type scanOptions struct {
+	input    inputFlags
+	rules    ruleFlags
+	ranges   rangeFlags
+	filter   filterFlags
+	format   string
+	events   bool
+	follow   bool
+	fromHead bool
+	interval time.Duration
+	state    string
+}
+
+func newScanCmd(e *env) *cobra.Command {
+	var o scanOptions
+	cmd := &cobra.Command{
+		Use:   "scan [flags] FILE…",
+		Short: "Audit who logs in from where, in Dovecot/Postfix logs",
+		Long: `scan reads Dovecot and Postfix logs (plain, rotated, gzip — detected by
+content —, "-" for stdin, journald JSON) and reports, per user, the
+addresses they logged in from, which of those are cloud intermediaries
+(new Outlook, Outlook mobile, …), failures per address, malformed lines and
+the findings of the anomaly rules.
+
+  mailaudit scan /var/log/mail.log*
+  journalctl -u dovecot -u postfix -o json | mailaudit scan -
+  mailaudit scan --events --format jsonl /var/log/mail.log   # one JSON event per login line
+  mailaudit scan --follow /var/log/mail.log                  # live, through rotation
+  mailaudit scan --state /var/lib/mailaudit/scan.state /var/log/mail.log   # cron: only what is new
+  mailaudit scan --user alice@example.org --since 2026-07-01 --until 2026-07-15 /var/log/mail.log*
+` + exitHelp,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd.Context(), e, &o, args)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.format, "format", "table", "output: table, json, jsonl, csv")
+	fs.BoolVar(&o.events, "events", false, "print one record per login/auth event instead of the summary")
+	fs.BoolVarP(&o.follow, "follow", "f", false, "keep reading FILE as it grows, through log rotation, until interrupted")
+	fs.BoolVar(&o.fromHead, "from-start", false, "with --follow: read the file from its start instead of its end (--state continues from the saved position)")
+	fs.DurationVar(&o.interval, "interval", 250*time.Millisecond, "with --follow: how often to look for new lines")
+	fs.StringVar(&o.state, "state", "", "resume from and save positions in this state file (cron/systemd timers; with --follow: where a restarted service continues)")
+	o.input.register(fs)
+	o.rules.register(fs)
+	o.ranges.register(fs)
+	o.filter.register(fs)
+	return cmd
+}
+
+func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err error) {
+	f, ferr := report.ParseFormat(o.format)
+	if ferr != nil || f == report.GitHub {
+		return usagef("--format must be table, json, jsonl or csv, not %q", o.format)
+	}
+	if o.follow && (len(args) != 1 || args[0] == "-") {
+		return usagef("--follow takes exactly one FILE (not stdin)")
+	}
+	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.follow || o.state != "")
+	if err != nil {
+		return err
+	}
+	// Closing saves what the baseline learned: its error counts.
+	defer func() { err = errors.Join(err, done()) }()
+
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	defer out.Flush()
+	history := o.filter.user != ""
+	if o.events || history {
+		if p.events, err = report.NewEventWriter(out, f); err != nil {
+			return usageError{err}
+		}
+		if history {
+			p.events = newSortedEvents(p.events)
+		}
+	}
+
+	var runErr error
+	switch {
+	case o.follow:
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if !o.events {
+			if p.live, err = report.NewFindingWriter(out, f); err != nil {
+				return usageError{err}
+			}
+		}
+		p.flush = func() error {
+			if p.events != nil {
+				if err := p.events.Flush(); err != nil {
+					return err
+				}
+			}
+			return out.Flush()
+		}
+		runErr = p.follow(ctx, args[0], o.fromHead, o.interval, o.state)
+		if p.live != nil {
+			if err := p.live.Close(); err != nil {
+				return err
+			}
+		}
+		if p.events != nil {
+			if err := p.events.Close(); err != nil {
+				return err
+			}
+		}
+		return errors.Join(runErr, out.Flush())
+	case o.state != "":
+		runErr = p.scanState(o.state, args, func() error { return p.output(out, f) })
+	default:
+		runErr = p.scanFiles(args, e.stdin)
+		if err := p.output(out, f); err != nil {
+			return err
+		}
+	}
+	return runErr
+}
+
+// output writes what a whole run found: the events (when they were
+// asked for) or the summary with the findings.
+func (p *pipeline) output(out *bufio.Writer, f report.Format) error {
+	p.prog.finish()
+	if p.events != nil {
+		if err := p.events.Close(); err != nil {
+			return err
+		}
+		return out.Flush()
+	}
+	if err := report.WriteScan(out, f, p.sum, p.eng.Flush()); err != nil {
+		return err
+	}
+	return out.Flush()
+}
+
+// newPipeline builds the pipeline shared by scan, check and report from
+// their flags; done releases what it opened. A nil rf runs no rules
+// (the reports print none).
+func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filterFlags, persistent bool) (*pipeline, func() error, error) {
+	loc, err := in.location()
+	if err != nil {
+		return nil, nil, err
+	}
+	keep, err := ff.keep(loc)
+	if err != nil {
+		return nil, nil, err
+	}
+	cls, err := rg.classifier()
+	rg.printWarnings(e.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var eng *rules.Engine
+	closeEng := func() error { return nil }
+	if rf != nil {
+		if eng, closeEng, err = rf.engine(persistent); err != nil {
+			cls.Close()
+			return nil, nil, err
+		}
+	}
+	p := &pipeline{
+		cls:  cls,
+		eng:  eng,
+		sum:  report.NewSummary(),
+		keep: keep,
+		prog: newProgress(e.stderr, in.progress),
+	}
+	p.parser.Year = in.year
+	p.parser.Location = loc
+	done := func() error {
+		return errors.Join(closeEng(), cls.Close())
+	}
+	return p, done, nil
 }

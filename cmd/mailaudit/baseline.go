@@ -1,0 +1,226 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mailaudit/mailaudit/baseline"
+	"github.com/mailaudit/mailaudit/report"
+)
+
+// stateDir returns the directory that holds mailaudit's state (the
+// baseline database, resume offsets): flag when set, /var/lib/mailaudit as
+// root, else $XDG_STATE_HOME/mailaudit, else ~/.local/state/mailaudit.
+func stateDir(flag string) (string, error) {
+	return stateDirFor(flag, os.Geteuid(), os.Getenv, os.UserHomeDir)
+}
+
+func stateDirFor(flag string, euid int, getenv func(string) string, home func() (string, error)) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if euid == 0 {
+		return "/var/lib/mailaudit", nil
+	}
+	// The XDG spec says relative paths are invalid and must be ignored.
+	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "mailaudit"), nil
+	}
+	h, err := home()
+	if err != nil || h == "" {
+		return "", fmt.Errorf("no state directory: set --state-dir or $XDG_STATE_HOME (%v)", err)
+	}
+	return filepath.Join(h, ".local", "state", "mailaudit"), nil
+}
+
+// baselinePath returns the baseline database's path for --state-dir flag.
+func baselinePath(flag string) (string, error) {
+	dir, err := stateDir(flag)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, baseline.FileName), nil
+}
+
+// openExistingBaseline opens the baseline database for inspection; it
+// returns nil and no error when none was created yet.
+func openExistingBaseline(flag string) (*baseline.DB, string, error) {
+	p, err := baselinePath(flag)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, p, nil
+	}
+	db, err := baseline.Open(p)
+	return db, p, err
+}
+
+func newBaselineCmd(e *env) *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "baseline",
+		Short: "Inspect and correct the devices learned per user",
+		Long: `mailaudit learns, across runs, the devices each user logs in from successfully:
+address, network (/24 or /48), ASN and country. The new-device rule compares
+logins against them. The baseline lives in an SQLite database, baseline.db,
+in the state directory: --state-dir, /var/lib/mailaudit as root, else
+$XDG_STATE_HOME/mailaudit, else ~/.local/state/mailaudit.` + exitHelp,
+		Args: cobra.NoArgs,
+	}
+	c.PersistentFlags().StringVar(&dir, "state-dir", "", "state directory holding baseline.db")
+	c.AddCommand(newBaselineListCmd(e, &dir), newBaselineForgetCmd(e, &dir))
+	return c
+}
+
+func newBaselineListCmd(e *env, dir *string) *cobra.Command {
+	var user, format string
+	c := &cobra.Command{
+		Use:   "list [--user USER] [--format table|json]",
+		Short: "List the learned devices, of one user or of all",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "table" && format != "json" {
+				return usagef("--format must be table or json, not %q", format)
+			}
+			db, p, err := openExistingBaseline(*dir)
+			if err != nil {
+				return err
+			}
+			var entries []baseline.Entry
+			if db == nil {
+				fmt.Fprintf(e.stderr, "mailaudit: no baseline yet at %s\n", p)
+			} else {
+				entries, err = db.List(user)
+				if cerr := db.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if format == "json" {
+				return writeBaselineJSON(e, entries)
+			}
+			return writeBaselineTable(e, entries)
+		},
+	}
+	c.Flags().StringVar(&user, "user", "", "only this user (exact name)")
+	c.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	return c
+}
+
+func writeBaselineJSON(e *env, entries []baseline.Entry) error {
+	if entries == nil {
+		entries = []baseline.Entry{}
+	}
+	type row struct {
+		User      string  `json:"user"`
+		Kind      string  `json:"kind"`
+		Value     string  `json:"value"`
+		FirstSeen *string `json:"first_seen"`
+		LastSeen  *string `json:"last_seen"`
+		Count     int64   `json:"count"`
+	}
+	stamp := func(t time.Time) *string {
+		if t.IsZero() {
+			return nil
+		}
+		s := t.UTC().Format(time.RFC3339)
+		return &s
+	}
+	rows := make([]row, len(entries))
+	for i, en := range entries {
+		rows[i] = row{en.User, string(en.Facet), en.Value, stamp(en.FirstSeen), stamp(en.LastSeen), en.Count}
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rows)
+}
+
+func writeBaselineTable(e *env, entries []baseline.Entry) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER\tKIND\tVALUE\tFIRST SEEN\tLAST SEEN\tCOUNT")
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05")
+	}
+	for _, en := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", report.Sanitize(en.User), en.Facet,
+			report.Sanitize(en.Value), stamp(en.FirstSeen), stamp(en.LastSeen), en.Count)
+	}
+	return tw.Flush()
+}
+
+func newBaselineForgetCmd(e *env, dir *string) *cobra.Command {
+	var allFor string
+	c := &cobra.Command{
+		Use:   "forget USER VALUE… | forget --all-for USER",
+		Short: "Forget learned devices, so that they are reported again",
+		Long: `forget deletes learned devices of USER by value: an address, a network
+(203.0.113.0/24), an ASN (AS8075) or a country code (DE). --all-for USER
+deletes everything learned for USER: the next login is learned silently again.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var user string
+			var values []string
+			switch {
+			case cmd.Flags().Changed("all-for") && len(args) > 0:
+				return usagef("--all-for takes no other arguments")
+			case cmd.Flags().Changed("all-for"):
+				if allFor == "" {
+					return usagef("--all-for needs a user name")
+				}
+				user, values = allFor, []string{""}
+			case len(args) < 2:
+				return usagef("forget needs USER and at least one VALUE, or --all-for USER")
+			default:
+				user, values = args[0], args[1:]
+				if slices.Contains(values, "") {
+					return usagef("empty VALUE")
+				}
+			}
+			db, p, err := openExistingBaseline(*dir)
+			if err != nil {
+				return err
+			}
+			if db == nil {
+				fmt.Fprintf(e.stderr, "mailaudit: no baseline yet at %s: nothing to forget\n", p)
+				return nil
+			}
+			total := 0
+			for _, v := range values {
+				n, ferr := db.Forget(user, v)
+				if ferr != nil {
+					err = ferr
+					break
+				}
+				if n == 0 && v != "" {
+					fmt.Fprintf(e.stderr, "mailaudit: %s was not learned for %s\n", report.Sanitize(v), report.Sanitize(user))
+				}
+				total += n
+			}
+			if cerr := db.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "forgot %d entries of %s\n", total, report.Sanitize(user))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&allFor, "all-for", "", "forget everything learned for this user")
+	return c
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mailaudit/mailaudit/report"
+	"github.com/mailaudit/mailaudit/rules"
+)
+
+// ruleMalformed names the finding check raises for a login-looking line it
+// could not parse: it fails the check whatever --fail-on says.
+const ruleMalformed = "malformed-login-line"
+
+type checkOptions struct {
+	input  inputFlags
+	rules  ruleFlags
+	ranges rangeFlags
+	filter filterFlags
+	format string
+	failOn string
+	state  string
+}
+
+func newCheckCmd(e *env) *cobra.Command {
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:   "check --allow FILE [--fail-on RULES|SEVERITY] FILE…",
+		Short: "Gate for CI and cron: fail on logins from unknown addresses",
+		Long: `check reads the logs like scan and exits 1 when a finding at or above the
+threshold exists. The default threshold is the rule not-allowlisted: a
+successful login from an address outside the --allow list, reported with
+user, address and file:line. --fail-on takes a severity (info, low, medium,
+high, critical: that severity or worse fails) or a comma-separated list of
+rule names.
+
+check fails closed: a file it cannot read, a truncated .gz, a config or
+allowlist it cannot load exit 3, and a login-looking line it cannot parse
+fails the check (rule ` + ruleMalformed + `) whatever --fail-on says.
+
+  mailaudit check --allow /etc/mailaudit/allow.txt /var/log/mail.log
+  mailaudit check --allow allow.txt --fail-on high --format github mail.log
+` + exitHelp,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(e, &o, args)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.format, "format", "table", "output: table, json, jsonl, csv, github (Actions annotations)")
+	fs.StringVar(&o.failOn, "fail-on", "", "a severity (info…critical) or comma-separated rule names (default: not-allowlisted)")
+	fs.StringVar(&o.state, "state", "", "check only what was added since the last run (positions saved in this file)")
+	o.input.register(fs)
+	o.rules.register(fs)
+	o.ranges.register(fs)
+	o.filter.register(fs)
+	return cmd
+}
+
+func runCheck(e *env, o *checkOptions, args []string) (err error) {
+	f, err := report.ParseFormat(o.format)
+	if err != nil {
+		return usageError{err}
+	}
+	th := rules.DefaultThreshold()
+	if o.failOn != "" {
+		if th, err = rules.ParseThreshold(o.failOn); err != nil {
+			return usageError{err}
+		}
+	}
+	if o.rules.allow == "" && th.Matches(rules.Finding{Rule: rules.RuleNotAllowlisted, Severity: rules.High}) {
+		return usagef("check needs --allow FILE for its default threshold (not-allowlisted), or a --fail-on without it")
+	}
+	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "")
+	if err != nil {
+		return err
+	}
+	// Closing saves what the baseline learned: its error counts.
+	defer func() { err = errors.Join(err, done()) }()
+
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	defer out.Flush()
+	var failing []rules.Finding
+	output := func() error {
+		p.prog.finish()
+		failing = failing[:0]
+		for _, fd := range p.eng.Flush() {
+			if th.Matches(fd) {
+				failing = append(failing, fd)
+			}
+		}
+		failing = append(failing, malformedFindings(p.sum)...)
+		if err := report.WriteFindings(out, f, failing); err != nil {
+			return err
+		}
+		return out.Flush()
+	}
+	var runErr error
+	if o.state != "" {
+		runErr = p.scanState(o.state, args, output)
+	} else {
+		runErr = p.scanFiles(args, e.stdin)
+		if err := output(); err != nil {
+			return err
+		}
+	}
+	if err := p.eng.Err(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("baseline: %w", err))
+	}
+	if len(failing) > 0 {
+		fmt.Fprintf(e.stderr, "mailaudit: check failed: %d finding(s) at or above %s\n", len(failing), th)
+		return errors.Join(errFindings, runErr)
+	}
+	return runErr
+}
+
+// malformedFindings turns the malformed lines of a run into findings.
+func malformedFindings(s *report.Summary) []rules.Finding {
+	rows, total := s.Malformed()
+	var out []rules.Finding
+	for _, m := range rows {
+		out = append(out, rules.Finding{
+			Rule:     ruleMalformed,
+			Severity: rules.High,
+			Count:    1,
+			Evidence: []string{fmt.Sprintf("%s:%d", m.File, m.Line)},
+			Message:  fmt.Sprintf("%s line that looks like a login but cannot be parsed: %s", m.Program, m.Reason),
+		})
+	}
+	if extra := int(total) - len(rows); extra > 0 {
+		out = append(out, rules.Finding{
+			Rule: ruleMalformed, Severity: rules.High, Count: extra,
+			Message: fmt.Sprintf("%d more malformed login-looking lines not listed", extra),
+		})
+	}
+	return out
+}

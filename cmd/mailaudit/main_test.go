@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"go/build"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite golden sections in testdata/script/*.txtar")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"mailaudit": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScript runs the CLI scripts in testdata/script: the real command in
+// a separate process, with real exit codes, stdout and stderr.
+func TestScript(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       *update,
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("TZ", "UTC")
+			e.Setenv("NO_COLOR", "1")
+			e.Setenv("XDG_CACHE_HOME", filepath.Join(e.WorkDir, ".cache"))
+			e.Setenv("XDG_STATE_HOME", filepath.Join(e.WorkDir, ".state"))
+			e.Setenv("HOME", e.WorkDir)
+			return nil
+		},
+	})
+}
+
+// TestLayering keeps the packages in their lanes: parse knows formats,
+// ipranges addresses, rules detection, report rendering; only cmd wires.
+func TestLayering(t *testing.T) {
+	const mod = "github.com/mailaudit/mailaudit/"
+	allow := map[string][]string{
+		"parse":    nil,
+		"logfile":  nil,
+		"ipranges": nil,
+		"loggen":   nil,
+		"rules":    {"parse", "ipranges"},
+		"baseline": {"rules", "parse", "ipranges"},
+		"report":   {"parse", "ipranges", "rules"},
+	}
+	for dir, ok := range allow {
+		p, err := build.ImportDir(filepath.Join("..", "..", dir), 0)
+		if err != nil {
+			if _, statErr := os.Stat(filepath.Join("..", "..", dir)); os.IsNotExist(statErr) {
+				continue
+			}
+			t.Fatalf("%s: %v", dir, err)
+		}
+		for _, imp := range p.Imports {
+			if rest, in := strings.CutPrefix(imp, mod); in && !slices.Contains(ok, rest) {
+				t.Errorf("%s must not import %s", dir, imp)
+			}
+		}
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, exitOK},
+		{"usage", usagef("bad flag"), exitUsage},
+		{"findings", errFindings, exitFindings},
+		{"input error", &inputError{errs: []error{os.ErrNotExist}}, exitError},
+		{"findings and input error", errors.Join(errFindings, &inputError{errs: []error{os.ErrNotExist}}), exitError},
+		{"other", os.ErrPermission, exitError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+}

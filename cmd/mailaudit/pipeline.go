@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mailaudit/mailaudit/ipranges"
+	"github.com/mailaudit/mailaudit/logfile"
+	"github.com/mailaudit/mailaudit/parse"
+	"github.com/mailaudit/mailaudit/report"
+	"github.com/mailaudit/mailaudit/rules"
+)
+
+// lineSource is what the pipeline reads: a whole file, a resumed file
+// (rotated generations first) or a followed file.
+type lineSource interface {
+	Next() ([]byte, error)
+	// Name is the file the last line came from; LineNo its 1-based line.
+	Name() string
+	LineNo() int
+	// Long counts the over-long lines skipped so far.
+	Long() int
+}
+
+// fileSource reads one opened input from start to end.
+type fileSource struct {
+	in *logfile.Input
+	lr *logfile.LineReader
+}
+
+func (s *fileSource) Next() ([]byte, error) { return s.lr.Next() }
+func (s *fileSource) Name() string          { return displayName(s.in.Name()) }
+func (s *fileSource) LineNo() int           { return s.lr.LineNo() }
+func (s *fileSource) Long() int             { return s.lr.Long() }
+
+// followSource adapts a Follower, whose Next waits, to lineSource.
+type followSource struct {
+	ctx context.Context
+	f   *logfile.Follower
+}
+
+func (s *followSource) Next() ([]byte, error) { return s.f.Next(s.ctx) }
+func (s *followSource) Name() string          { return s.f.Name() }
+func (s *followSource) LineNo() int           { return s.f.LineNo() }
+func (s *followSource) Long() int             { return s.f.Long() }
+
+// displayName names stdin in evidence and errors.
+func displayName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
+}
+
+// pipeline is the one path every command's lines take: parse, classify,
+// filter, summarise, run the rules, and (optionally) print events and
+// findings as they happen.
+type pipeline struct {
+	parser parse.Parser
+	cls    *ipranges.Classifier
+	eng    *rules.Engine // nil runs no rules
+	sum    *report.Summary
+	keep   func(ev parse.Event, o ipranges.Origin) bool // nil keeps all
+	// observe, when set, is given every kept event after the summary
+	// (the `report` accumulators).
+	observe func(ev parse.Event, o ipranges.Origin)
+
+	// events, when set, receives every kept event (--events).
+	events report.EventWriter
+	// live, when set, receives each finding when it becomes certain
+	// (--follow); flush is called after each line that printed something.
+	live  report.FindingWriter
+	flush func() error
+
+	malformed int
+	prog      *progress
+}
+
+// run feeds every line of src through the pipeline. Read errors are
+// returned naming the file and the line where reading stopped.
+func (p *pipeline) run(src lineSource) error {
+	longBefore := src.Long()
+	defer func() { p.sum.LongLines += int64(src.Long() - longBefore) }()
+	for {
+		line, err := src.Next()
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
+			return fmt.Errorf("%s: after line %d: %w", src.Name(), src.LineNo(), err)
+		}
+		p.sum.Lines++
+		if p.prog != nil {
+			p.prog.tick(len(line) + 1)
+		}
+		ev, st := p.parser.Parse(line)
+		switch st {
+		case parse.Ignored:
+			continue
+		case parse.Malformed:
+			ev.File, ev.Line = src.Name(), src.LineNo()
+			p.malformed++
+			p.sum.AddMalformed(ev)
+			continue
+		}
+		ev.File, ev.Line = src.Name(), src.LineNo()
+		if err := p.handle(ev); err != nil {
+			return err
+		}
+	}
+}
+
+// handle classifies, filters and records one event.
+func (p *pipeline) handle(ev parse.Event) error {
+	var o ipranges.Origin
+	if ev.Addr.IsValid() {
+		o = p.cls.Classify(ev.Addr)
+	}
+	if p.keep != nil && !p.keep(ev, o) {
+		return nil
+	}
+	p.sum.Add(ev, o)
+	if p.observe != nil {
+		p.observe(ev, o)
+	}
+	if p.events != nil {
+		if err := p.events.Write(ev, o); err != nil {
+			return err
+		}
+	}
+	var found []rules.Finding
+	if p.eng != nil {
+		found = p.eng.Observe(ev, o)
+	}
+	if p.live != nil {
+		for _, f := range found {
+			if err := p.live.Write(f); err != nil {
+				return err
+			}
+		}
+	}
+	if p.flush != nil && (p.events != nil || len(found) > 0) {
+		return p.flush()
+	}
+	return nil
+}
+
+// scanFiles reads each path whole, oldest generation first. A file that
+// cannot be opened or read fully is reported in the returned inputError
+// and the others are still read.
+func (p *pipeline) scanFiles(paths []string, stdin io.Reader) error {
+	var ie inputError
+	for _, path := range logfile.SortOldestFirst(paths) {
+		if err := p.scanFile(path, stdin); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
+			ie.errs = append(ie.errs, err)
+		}
+	}
+	if len(ie.errs) > 0 {
+		p.sum.InputErrors += len(ie.errs)
+		return &ie
+	}
+	return nil
+}
+
+func (p *pipeline) scanFile(path string, stdin io.Reader) error {
+	in, err := logfile.Open(path, stdin)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	p.sum.Files++
+	if p.prog != nil {
+		p.prog.start(in)
+	}
+	return p.run(&fileSource{in: in, lr: logfile.NewLineReader(in)})
+}
+
+// scanState reads what was added to each path since the run that saved
+// statePath, then saves the new positions. The state is saved only after
+// out has been flushed (at-least-once delivery); a path that failed keeps
+// its old position so its lines are read again next time.
+func (p *pipeline) scanState(statePath string, paths []string, output func() error) error {
+	lk, err := logfile.Lock(statePath)
+	if err != nil {
+		return err
+	}
+	defer lk.Unlock()
+	st, err := logfile.LoadState(statePath)
+	if err != nil {
+		return err
+	}
+	var ie inputError
+	for _, path := range paths {
+		if path == "-" {
+			return usagef("--state cannot resume stdin")
+		}
+		rs, err := logfile.Resume(path, st.Entry(path))
+		if err != nil {
+			ie.errs = append(ie.errs, err)
+			continue
+		}
+		p.sum.Files++
+		err = p.run(rs)
+		if err != nil {
+			ie.errs = append(ie.errs, err)
+		} else {
+			st.Set(path, rs.Commit())
+		}
+		rs.Close()
+	}
+	if err := output(); err != nil {
+		return err
+	}
+	if err := st.Save(statePath); err != nil {
+		return err
+	}
+	if len(ie.errs) > 0 {
+		p.sum.InputErrors += len(ie.errs)
+		return &ie
+	}
+	return nil
+}
+
+// follow reads path as it grows until ctx is done. It starts after the
+// current end of the file unless fromStart is set; with a statePath it
+// continues from the saved position instead (the start, on the first
+// run) and saves the position reached when it stops, after the output
+// was flushed.
+func (p *pipeline) follow(ctx context.Context, path string, fromStart bool, interval time.Duration, statePath string) error {
+	opts := logfile.FollowOptions{FromEnd: !fromStart, Interval: interval}
+	var st *logfile.State
+	if statePath != "" {
+		lk, err := logfile.Lock(statePath)
+		if err != nil {
+			return err
+		}
+		defer lk.Unlock()
+		if st, err = logfile.LoadState(statePath); err != nil {
+			return err
+		}
+		// Like a cron run, the first start reads the whole file.
+		opts.Entry, opts.FromEnd = st.Entry(path), false
+	}
+	f := logfile.Follow(path, opts)
+	defer f.Close()
+	p.sum.Files++
+	err := p.run(&followSource{ctx: ctx, f: f})
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	if st != nil {
+		if ferr := p.flush(); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		st.Set(path, f.Entry())
+		err = errors.Join(err, st.Save(statePath))
+	}
+	return err
+}

@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// sample is the repository's sample log, the one README's run command uses.
+const sample = "../../testdata/mail.log"
+
+// isolated returns flags that keep a test away from the machine's caches,
+// state and GeoIP databases.
+func isolated(t *testing.T) []string {
+	t.Helper()
+	d := t.TempDir()
+	return []string{"--cache-dir", filepath.Join(d, "cache"), "--state-dir", filepath.Join(d, "state"), "--no-geoip", "--year", "2026", "--tz", "UTC", "--progress", "never"}
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// jsonlEvents decodes `scan --events --format jsonl` output.
+func jsonlEvents(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var evs []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("bad jsonl line %q: %v", sc.Text(), err)
+		}
+		evs = append(evs, m)
+	}
+	return evs
+}
+
+const (
+	loginA = "Nov 20 08:01:12 mx1 dovecot: imap-login: Login: user=<alice@example.org>, method=PLAIN, rip=198.51.100.23, lip=192.0.2.10, mpid=1, TLS, session=<a1>\n"
+	loginB = "Nov 20 08:02:12 mx1 dovecot: imap-login: Login: user=<bob@example.org>, method=PLAIN, rip=198.51.100.24, lip=192.0.2.10, mpid=2, TLS, session=<b1>\n"
+	loginC = "Nov 20 08:03:12 mx1 dovecot: imap-login: Logged in: user=<carol@example.org>, method=PLAIN, rip=52.98.204.101, lip=192.0.2.10, mpid=3, TLS, session=<c1>\n"
+	noise  = "Nov 20 08:03:13 mx1 postfix/qmgr[988]: 4Xk2Lq1zYnz9sWd: removed\n"
+)
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.log", loginA)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(strings.Repeat(loginA, 50)))
+	zw.Close()
+	trunc := writeFile(t, dir, "trunc.log.gz", gz.String()[:gz.Len()/2])
+	allow := writeFile(t, dir, "allow.txt", "# office\n198.51.100.0/24\n")
+	badAllow := writeFile(t, dir, "bad-allow.txt", "198.51.100.0/24\n300.1.2.3\n")
+	foreign := writeFile(t, dir, "foreign.log", loginC)
+	iso := isolated(t)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"scan ok", []string{"scan", good}, exitOK, ""},
+		{"no command", nil, exitUsage, "no command"},
+		{"unknown command", []string{"bogus"}, exitUsage, "unknown command"},
+		{"unknown flag", []string{"scan", "--bogus", good}, exitUsage, "unknown flag"},
+		{"no files", []string{"scan"}, exitUsage, "requires at least 1 arg"},
+		{"bad format", []string{"scan", "--format", "xml", good}, exitUsage, "--format"},
+		{"bad since", []string{"scan", "--since", "yesterday-ish", good}, exitUsage, "--since"},
+		{"missing file, others scanned", []string{"scan", filepath.Join(dir, "nope.log"), good}, exitError, "nope.log"},
+		{"truncated gz", []string{"scan", trunc}, exitError, "trunc.log.gz"},
+		{"check clean", []string{"check", "--allow", allow, good}, exitOK, ""},
+		{"check finding", []string{"check", "--allow", allow, foreign}, exitFindings, "check failed"},
+		{"check missing file fails closed", []string{"check", "--allow", allow, good, filepath.Join(dir, "nope.log")}, exitError, "nope.log"},
+		{"check bad allowlist", []string{"check", "--allow", badAllow, good}, exitError, "bad-allow.txt:2"},
+		{"check without allowlist", []string{"check", good}, exitUsage, "--allow"},
+		{"check bad fail-on", []string{"check", "--allow", allow, "--fail-on", "no-such-rule", good}, exitUsage, "no-such-rule"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if len(args) > 0 && (args[0] == "scan" || args[0] == "check") {
+				args = append(append([]string{args[0]}, iso...), args[1:]...)
+			}
+			var out, errb bytes.Buffer
+			code := Main(args, strings.NewReader(""), &out, &errb)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errb.String())
+			}
+			if tt.stderr != "" && !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("stderr %q does not mention %q", errb.String(), tt.stderr)
+			}
+			if tt.stderr == "" && errb.Len() > 0 {
+				t.Errorf("unexpected stderr: %s", errb.String())
+			}
+		})
+	}
+}
+
+// TestCheckNamesTheLogin pins the default check's report: user, address
+// and file:line of a login from outside the allowlist.
+func TestCheckNamesTheLogin(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", loginA+noise+loginC)
+	allow := writeFile(t, dir, "allow.txt", "198.51.100.0/24\n")
+	args := append(append([]string{"check"}, isolated(t)...), "--allow", allow, "--format", "jsonl", log)
+	var out, errb bytes.Buffer
+	if code := Main(args, nil, &out, &errb); code != exitFindings {
+		t.Fatalf("exit %d, want 1; stderr %s", code, errb.String())
+	}
+	fs := jsonlEvents(t, out.String())
+	if len(fs) != 1 {
+		t.Fatalf("got %d findings, want 1:\n%s", len(fs), out.String())
+	}
+	f := fs[0]
+	if f["rule"] != "not-allowlisted" || f["user"] != "carol@example.org" || f["rip"] != "52.98.204.101" {
+		t.Errorf("finding = %v", f)
+	}
+	if ev, _ := f["evidence"].([]any); len(ev) != 1 || ev[0] != log+":3" {
+		t.Errorf("evidence = %v, want [%s:3]", f["evidence"], log)
+	}
+}
+
+// TestCheckFailsOnMalformed: a login-looking line that cannot be parsed
+// fails the check even when nothing else would.
+func TestCheckFailsOnMalformed(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", loginA+"Nov 20 08:05:00 mx1 dovecot: imap-login: Login: user=<alice@example.org>, method=PLAIN, rip=198.51.100.999, lip=192.0.2.10, TLS\n")
+	allow := writeFile(t, dir, "allow.txt", "198.51.100.0/24\n")
+	args := append(append([]string{"check"}, isolated(t)...), "--allow", allow, "--fail-on", "critical", "--format", "jsonl", log)
+	var out, errb bytes.Buffer
+	if code := Main(args, nil, &out, &errb); code != exitFindings {
+		t.Fatalf("exit %d, want 1; stdout %s stderr %s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), `"rule":"malformed-login-line"`) || !strings.Contains(out.String(), log+":2") {
+		t.Errorf("output does not report the malformed line:\n%s", out.String())
+	}
+}
+
+// TestScanState runs scan --state as cron would: each run reports only
+// what was added since the last, through a rename+create rotation, and a
+// half-written last line waits for the next run.
+func TestScanState(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", loginA+noise)
+	state := filepath.Join(dir, "scan.state")
+	iso := isolated(t)
+	run := func() []string {
+		t.Helper()
+		args := append(append([]string{"scan"}, iso...), "--state", state, "--events", "--format", "jsonl", log)
+		var out, errb bytes.Buffer
+		if code := Main(args, nil, &out, &errb); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		var users []string
+		for _, ev := range jsonlEvents(t, out.String()) {
+			users = append(users, ev["user"].(string))
+		}
+		return users
+	}
+	if got := strings.Join(run(), ","); got != "alice@example.org" {
+		t.Fatalf("first run: %s", got)
+	}
+	if got := strings.Join(run(), ","); got != "" {
+		t.Fatalf("second run, nothing new: %s", got)
+	}
+	// A half-written line is not read until it is complete.
+	appendFile(t, log, loginB+loginC[:40])
+	if got := strings.Join(run(), ","); got != "bob@example.org" {
+		t.Fatalf("third run: %s", got)
+	}
+	// Rotation: the rest of the line lands in the renamed file, then a new
+	// file starts.
+	appendFile(t, log, loginC[40:])
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "mail.log", loginA)
+	if got := strings.Join(run(), ","); got != "carol@example.org,alice@example.org" {
+		t.Fatalf("after rotation: %s", got)
+	}
+}
+
+// TestScanFollow follows a file through a rotation until cancelled, then
+// checks that every event came out once, in order.
+func TestScanFollow(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", noise)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	args := append(append([]string{"scan"}, isolated(t)...), "--follow", "--interval", "5ms", "--events", "--format", "jsonl", log)
+	out := &lockedBuffer{}
+	done := make(chan int)
+	go func() { done <- mainContext(ctx, args, nil, out, &bytes.Buffer{}) }()
+	waitFor := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Count(out.String(), "\n") < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %d events, have:\n%s", n, out.String())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // let the follower open the file at its end
+	appendFile(t, log, loginA)
+	waitFor(1)
+	appendFile(t, log, loginB)
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "mail.log", loginC)
+	waitFor(3)
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var users []string
+	for _, ev := range jsonlEvents(t, out.String()) {
+		users = append(users, ev["user"].(string))
+	}
+	if got := strings.Join(users, ","); got != "alice@example.org,bob@example.org,carol@example.org" {
+		t.Errorf("events %s", got)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestScanStdinJournal reads journalctl -o json from stdin, where the
+// program comes from SYSLOG_IDENTIFIER and forged identifiers are ignored.
+func TestScanStdinJournal(t *testing.T) {
+	in := `{"__REALTIME_TIMESTAMP":"1763625672000000","_HOSTNAME":"mx1","SYSLOG_IDENTIFIER":"dovecot","MESSAGE":"imap-login: Login: user=<alice@example.org>, method=PLAIN, rip=198.51.100.23, lip=192.0.2.10, mpid=1, TLS, session=<a1>"}
+{"__REALTIME_TIMESTAMP":"1763625673000000","_HOSTNAME":"mx1","SYSLOG_IDENTIFIER":"www-data","MESSAGE":"imap-login: Login: user=<mallory>, method=PLAIN, rip=6.6.6.6, lip=192.0.2.10, TLS"}
+`
+	args := append(append([]string{"scan"}, isolated(t)...), "--events", "--format", "jsonl", "-")
+	var out, errb bytes.Buffer
+	if code := Main(args, strings.NewReader(in), &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	evs := jsonlEvents(t, out.String())
+	if len(evs) != 1 || evs[0]["user"] != "alice@example.org" || evs[0]["file"] != "stdin" || evs[0]["line"] != 1.0 {
+		t.Errorf("events = %v", evs)
+	}
+}
+
+// TestScanHistory: --user gives that mailbox's accesses in time order,
+// across files given newest first.
+func TestScanHistory(t *testing.T) {
+	dir := t.TempDir()
+	older := writeFile(t, dir, "mail.log.1", loginA+loginB)
+	newer := writeFile(t, dir, "mail.log", strings.Replace(loginA, "08:01:12", "09:00:00", 1)+loginC)
+	args := append(append([]string{"scan"}, isolated(t)...), "--user", "alice@example.org", "--since", "2026-11-20", "--until", "2026-11-20", "--format", "jsonl", newer, older)
+	var out, errb bytes.Buffer
+	if code := Main(args, nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	evs := jsonlEvents(t, out.String())
+	if len(evs) != 2 || evs[0]["time"] != "2026-11-20T08:01:12Z" || evs[1]["time"] != "2026-11-20T09:00:00Z" {
+		t.Errorf("history = %v", evs)
+	}
+}
+
+// TestScanFollowState: a restarted follower (systemd service) continues
+// where the last one stopped, also for lines written while it was down.
+func TestScanFollowState(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", loginA)
+	state := filepath.Join(dir, "follow.state")
+	iso := isolated(t)
+	follow := func(want int) []string {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		args := append(append([]string{"scan"}, iso...), "--follow", "--state", state, "--interval", "5ms", "--events", "--format", "jsonl", log)
+		out := &lockedBuffer{}
+		done := make(chan int)
+		go func() { done <- mainContext(ctx, args, nil, out, &bytes.Buffer{}) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Count(out.String(), "\n") < want && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // nothing more may come
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Fatalf("exit %d", code)
+		}
+		var users []string
+		for _, ev := range jsonlEvents(t, out.String()) {
+			users = append(users, ev["user"].(string))
+		}
+		return users
+	}
+	// The first start has no saved position: it reads from the start.
+	if got := strings.Join(follow(1), ","); got != "alice@example.org" {
+		t.Fatalf("first start: %s", got)
+	}
+	appendFile(t, log, loginB)
+	if got := strings.Join(follow(1), ","); got != "bob@example.org" {
+		t.Fatalf("after restart: %s", got)
+	}
+}
