@@ -281,12 +281,17 @@ func (t *tableEventWriter) Write(ev parse.Event, o ipranges.Origin) error {
 	if t.closed {
 		return errClosed
 	}
-	t.rows = append(t.rows, []string{
+	t.rows = append(t.rows, eventRow(ev, o))
+	return nil
+}
+
+// eventRow is one event as the cells of eventTableColumns, sanitized.
+func eventRow(ev parse.Event, o ipranges.Origin) []string {
+	return []string{
 		tableTime(ev.Time), ev.Kind.String(), dash(Sanitize(ev.Service)), ev.Result.String(),
 		tableUser(ev.User, ev.HasUser), dash(Sanitize(ev.RemoteIP)), tlsWord(ev.TLS),
 		dash(Sanitize(ev.Method)), originCell(o), dash(clip(Sanitize(ev.Reason), reasonWidth)), where(ev.File, ev.Line),
-	})
-	return nil
+	}
 }
 
 func (t *tableEventWriter) Flush() error { return t.err }

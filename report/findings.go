@@ -400,24 +400,29 @@ func writeFindingsTable(w io.Writer, findings []rules.Finding) error {
 	})
 	rows := make([][]string, 0, len(sorted))
 	for _, f := range sorted {
-		addr := Sanitize(f.RemoteIP)
-		if addr == "" {
-			addr = capList(f.Addresses, 3)
-		}
-		ev := "-"
-		if len(f.Evidence) > 0 {
-			ev = Sanitize(f.Evidence[0])
-			if len(f.Evidence) > 1 {
-				ev += fmt.Sprintf(" (+%d)", len(f.Evidence)-1)
-			}
-		}
-		rows = append(rows, []string{
-			dash(f.Severity.String()), Sanitize(f.Rule), tableUser(f.User, f.HasUser), dash(addr),
-			tableTime(f.First), strconv.Itoa(f.Count),
-			clip(Sanitize(f.Message), messageWidth), ev,
-		})
+		rows = append(rows, findingRow(f))
 	}
 	return renderTable(w, findingTableColumns, rows, []int{5})
+}
+
+// findingRow is one finding as the cells of findingTableColumns, sanitized.
+func findingRow(f rules.Finding) []string {
+	addr := Sanitize(f.RemoteIP)
+	if addr == "" {
+		addr = capList(f.Addresses, 3)
+	}
+	ev := "-"
+	if len(f.Evidence) > 0 {
+		ev = Sanitize(f.Evidence[0])
+		if len(f.Evidence) > 1 {
+			ev += fmt.Sprintf(" (+%d)", len(f.Evidence)-1)
+		}
+	}
+	return []string{
+		dash(f.Severity.String()), Sanitize(f.Rule), tableUser(f.User, f.HasUser), dash(addr),
+		tableTime(f.First), strconv.Itoa(f.Count),
+		clip(Sanitize(f.Message), messageWidth), ev,
+	}
 }
 
 // capList joins up to max sanitized values with spaces, and says how many

@@ -139,7 +139,7 @@ the findings of the anomaly rules.
 	fs := cmd.Flags()
 	fs.StringVar(&o.format, "format", "table", "output: table, json, jsonl, csv")
 	fs.BoolVar(&o.events, "events", false, "print one record per login/auth event instead of the summary")
-	fs.BoolVarP(&o.follow, "follow", "f", false, "keep reading FILE as it grows, through log rotation, until interrupted")
+	fs.BoolVarP(&o.follow, "follow", "f", false, "keep reading FILE as it grows, through log rotation, until interrupted: as a table, one line per event and finding; otherwise findings (or --events) as they happen")
 	fs.BoolVar(&o.fromHead, "from-start", false, "with --follow: read the file from its start instead of its end (--state continues from the saved position)")
 	fs.DurationVar(&o.interval, "interval", 250*time.Millisecond, "with --follow: how often to look for new lines")
 	fs.StringVar(&o.state, "state", "", "resume from and save positions in this state file (cron/systemd timers; with --follow: where a restarted service continues)")
@@ -185,7 +185,13 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 		}
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		if !o.events {
+		switch {
+		case f == report.Table:
+			// A person watching: every login and every finding, one
+			// line each, as they happen.
+			lw := report.NewLiveWriter(out)
+			p.events, p.live = lw, lw.Findings()
+		case !o.events:
 			if p.live, err = report.NewFindingWriter(out, f); err != nil {
 				return usageError{err}
 			}
