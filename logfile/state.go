@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/mailaudit/mailaudit/internal/atomicfile"
 )
 
 // StateVersion is the version of the state file format written by Save.
@@ -142,7 +143,7 @@ func (s *State) Set(path string, e Entry) {
 // Save writes the state to path atomically: a temporary file in the same
 // directory is written, synced and renamed over path, and the directory
 // is synced. A crash leaves either the old or the new state, never a mix.
-func (s *State) Save(path string) (err error) {
+func (s *State) Save(path string) error {
 	out := State{Version: StateVersion, Files: s.Files}
 	if out.Files == nil {
 		out.Files = []Entry{}
@@ -152,41 +153,7 @@ func (s *State) Save(path string) (err error) {
 		return err
 	}
 	b = append(b, '\n')
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(b); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, derr := os.Open(dir)
-	if derr != nil {
-		return nil // renamed; the directory sync is best effort
-	}
-	defer d.Close()
-	if serr := d.Sync(); serr != nil && !errors.Is(serr, errors.ErrUnsupported) {
-		return &fs.PathError{Op: "sync", Path: dir, Err: serr}
-	}
-	return nil
+	return atomicfile.WriteFile(path, b, 0o600)
 }
 
 // A FileLock is an exclusive lock held on "<state>.lock".
