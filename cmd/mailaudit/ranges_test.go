@@ -16,14 +16,6 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// runRanges runs mailaudit in-process and returns exit code, stdout, stderr.
-func runRanges(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := Main(args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 func TestRangesLookup(t *testing.T) {
 	cache := t.TempDir()
 	base := []string{"ranges", "lookup", "--no-geoip", "--cache-dir", cache}
@@ -55,7 +47,7 @@ func TestRangesLookup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := runRanges(t, append(append([]string{}, base...), tt.args...)...)
+			code, out, errs := runMain(append(append([]string{}, base...), tt.args...)...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr %s", code, tt.code, errs)
 			}
@@ -78,7 +70,7 @@ func TestRangesLookup(t *testing.T) {
 }
 
 func TestRangesLookupJSON(t *testing.T) {
-	code, out, errs := runRanges(t, "ranges", "lookup", "--json", "--no-geoip", "--cache-dir", t.TempDir(), "52.125.141.200")
+	code, out, errs := runMain("ranges", "lookup", "--json", "--no-geoip", "--cache-dir", t.TempDir(), "52.125.141.200")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -101,15 +93,15 @@ func TestRangesUserList(t *testing.T) {
 	bad := filepath.Join(dir, "bad.txt")
 	os.WriteFile(bad, []byte("198.51.100.0/24 office-vpn\n198.51.100.0/33 x\n"), 0o644)
 
-	code, out, errs := runRanges(t, "ranges", "lookup", "--no-geoip", "--cache-dir", dir, "--ranges", good, "198.51.100.9")
+	code, out, errs := runMain("ranges", "lookup", "--no-geoip", "--cache-dir", dir, "--ranges", good, "198.51.100.9")
 	if code != 0 || !strings.Contains(out, "198.51.100.9: device, Office VPN (confidence high)") || !strings.Contains(out, "from "+good) {
 		t.Errorf("exit %d, stdout %s, stderr %s", code, out, errs)
 	}
-	code, out, _ = runRanges(t, "ranges", "list", "--no-geoip", "--cache-dir", dir, "--ranges", good)
+	code, out, _ = runMain("ranges", "list", "--no-geoip", "--cache-dir", dir, "--ranges", good)
 	if code != 0 || !strings.Contains(out, good) {
 		t.Errorf("list with a user list: exit %d\n%s", code, out)
 	}
-	code, _, errs = runRanges(t, "ranges", "list", "--no-geoip", "--cache-dir", dir, "--ranges", good, "--ranges", bad)
+	code, _, errs = runMain("ranges", "list", "--no-geoip", "--cache-dir", dir, "--ranges", good, "--ranges", bad)
 	if want := "mailaudit: " + bad + `:2: "198.51.100.0/33": bad CIDR` + "\n"; code != 3 || errs != want {
 		t.Errorf("bad list: exit %d, stderr %q, want %q", code, errs, want)
 	}
@@ -167,7 +159,7 @@ func TestRangesUpdate(t *testing.T) {
 	fs := newRangesFeedServer(t)
 	cache := filepath.Join(t.TempDir(), "cache")
 
-	code, out, errs := runRanges(t, fs.args(cache)...)
+	code, out, errs := runMain(fs.args(cache)...)
 	if code != 0 || errs != "" {
 		t.Fatalf("update: exit %d, stderr %s", code, errs)
 	}
@@ -184,13 +176,13 @@ func TestRangesUpdate(t *testing.T) {
 	}
 
 	// list shows the downloaded sources; lookup uses them.
-	code, out, _ = runRanges(t, "ranges", "list", "--no-geoip", "--cache-dir", cache)
+	code, out, _ = runMain("ranges", "list", "--no-geoip", "--cache-dir", cache)
 	for _, s := range []string{"builtin", "o365          2026113000", "azure", fs.srv.URL + "/files/ServiceTags_Public_20261123.json", "aws"} {
 		if code != 0 || !strings.Contains(out, s) {
 			t.Errorf("list lacks %q (exit %d):\n%s", s, code, out)
 		}
 	}
-	code, out, _ = runRanges(t, "ranges", "lookup", "--no-geoip", "--cache-dir", cache, "20.50.1.1", "52.125.141.200", "3.5.141.1")
+	code, out, _ = runMain("ranges", "lookup", "--no-geoip", "--cache-dir", cache, "20.50.1.1", "52.125.141.200", "3.5.141.1")
 	for _, s := range []string{
 		"20.50.1.1: hosting, microsoft, Azure (customer VM or first-party service) (confidence medium)",
 		"(AzureCloud.westeurope)",
@@ -205,7 +197,7 @@ func TestRangesUpdate(t *testing.T) {
 
 	// Immediately again: etiquette, nothing fetched.
 	calls := fs.calls["/aws.json"]
-	code, out, _ = runRanges(t, fs.args(cache)...)
+	code, out, _ = runMain(fs.args(cache)...)
 	if code != 0 || !strings.Contains(out, "aws           skipped") || !strings.Contains(out, "(or --force)") || fs.calls["/aws.json"] != calls {
 		t.Errorf("second update: exit %d\n%s", code, out)
 	}
@@ -214,14 +206,14 @@ func TestRangesUpdate(t *testing.T) {
 	fs.mu.Lock()
 	fs.fail["/aws.json"] = http.StatusInternalServerError
 	fs.mu.Unlock()
-	code, out, errs = runRanges(t, append(fs.args(cache), "--force")...)
+	code, out, errs = runMain(append(fs.args(cache), "--force")...)
 	if code != 3 || !regexp.MustCompile(`(?m)^aws +failed +2026-11-20-00-00-00 +1 +failed, previous data kept$`).MatchString(out) {
 		t.Errorf("failing update: exit %d\n%s", code, out)
 	}
 	if !strings.Contains(errs, "mailaudit: aws: GET "+fs.srv.URL+"/aws.json: 500 Internal Server Error (previous data kept)") {
 		t.Errorf("stderr %q", errs)
 	}
-	code, out, _ = runRanges(t, "ranges", "lookup", "--no-geoip", "--cache-dir", cache, "3.5.141.1")
+	code, out, _ = runMain("ranges", "lookup", "--no-geoip", "--cache-dir", cache, "3.5.141.1")
 	if code != 0 || !strings.Contains(out, "Amazon AWS") {
 		t.Errorf("previous aws data not in use: %s", out)
 	}
@@ -234,10 +226,10 @@ func TestRangesUpdate(t *testing.T) {
 }
 
 func TestRangesUpdateUsage(t *testing.T) {
-	if code, _, errs := runRanges(t, "ranges", "update", "--bogus"); code != 2 || !strings.Contains(errs, "unknown flag: --bogus") {
+	if code, _, errs := runMain("ranges", "update", "--bogus"); code != 2 || !strings.Contains(errs, "unknown flag: --bogus") {
 		t.Errorf("exit %d, stderr %s", code, errs)
 	}
-	if code, _, _ := runRanges(t, "ranges", "list", "extra"); code != 2 {
+	if code, _, _ := runMain("ranges", "list", "extra"); code != 2 {
 		t.Errorf("list with an argument: exit %d", code)
 	}
 }
