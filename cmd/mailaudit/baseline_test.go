@@ -80,11 +80,6 @@ func seedBaseline(t *testing.T) string {
 	return dir
 }
 
-func runMain(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = Main(args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 func TestBaselineList(t *testing.T) {
 	dir := seedBaseline(t)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"go/build"
@@ -89,4 +90,11 @@ func TestExitCode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runMain runs mailaudit in-process and returns its exit code, stdout and stderr.
+func runMain(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Main(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
 }
