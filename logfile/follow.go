@@ -49,8 +49,13 @@ type FollowOptions struct {
 //     is read again from the start.
 //   - a missing file is waited for.
 //
-// Two rotations within one poll interval lose the middle generation;
-// a later Resume from a saved Entry recovers it.
+// Two rotations within one poll interval are caught up with when the
+// rotated generations keep their names (mail.log.1 → mail.log.2 or
+// dated names): the followed generation is found among them by its
+// fingerprint and the ones rotated in after it are read before the new
+// file. Only a rotation scheme that renames over the followed generation
+// loses the middle one; a later Resume from a saved Entry cannot recover
+// it either.
 type Follower struct {
 	path    string
 	opts    FollowOptions
@@ -233,9 +238,12 @@ func (f *Follower) check() error {
 		if fi.Size() == 0 {
 			return nil // the writer has not moved yet
 		}
-		// Rotated: drain the old generation, last partial line included.
+		// Rotated: drain the old generation, last partial line included,
+		// then any generation rotated in after it and before the file now
+		// at the path (two rotations within one poll interval).
 		f.cur.lr.CompleteOnly = false
 		f.queue = append(f.queue, f.cur)
+		f.queue = append(f.queue, f.missed(dev, ino)...)
 		f.cur = nil
 		return nil
 	}
@@ -277,6 +285,25 @@ func (f *Follower) check() error {
 	}
 	f.fp, _ = fingerprintOf(f.cur.in.File(), false)
 	return nil
+}
+
+// missed returns the rotated generations newer than the followed one,
+// oldest first, skipping the file now at the path (dev, ino): found by the
+// followed generation's fingerprint among the path's siblings, as Resume
+// does. It returns nothing when the followed generation is no longer
+// among them (deleted, or renamed over).
+func (f *Follower) missed(dev, ino uint64) []*segment {
+	segs, err := rotated(f.path, f.cur.entry(f.path), dev, ino)
+	if err != nil || len(segs) == 0 {
+		return nil
+	}
+	segs[0].close() // the followed generation itself, read through f.cur
+	newer := segs[1:]
+	for _, s := range newer {
+		s.lr.CompleteOnly = false
+		s.lr.Max = f.opts.Max
+	}
+	return newer
 }
 
 // wait sleeps for the poll interval or until ctx is done.

@@ -98,6 +98,13 @@ func TestFollow(t *testing.T) {
 			{ops: []fsOp{appendLog("mail.log", "b\nc"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "d\n")},
 				want: []string{"mail.log:2:b", "mail.log:3:c", "mail.log:1:d"}},
 		}},
+		{name: "two rotations within one poll interval", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{
+				appendLog("mail.log", "b\n"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "c\n"),
+				rename("mail.log.1", "mail.log.2"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "d\n"),
+			}, want: []string{"mail.log:2:b", "mail.log.1:1:c", "mail.log:1:d"}},
+		}},
 		{name: "writer keeps the renamed file until it reopens", steps: []resumeStep{
 			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
 			{ops: []fsOp{rename("mail.log", "mail.log.1"), appendLog("mail.log", "")}, want: nil},
