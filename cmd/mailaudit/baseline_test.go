@@ -80,7 +80,6 @@ func seedBaseline(t *testing.T) string {
 	return dir
 }
 
-
 func TestBaselineList(t *testing.T) {
 	dir := seedBaseline(t)
 	empty := t.TempDir()
