@@ -27,8 +27,13 @@ import (
 //
 // A line holds at most one user and at least one of: address, network,
 // provider:NAME, asn:N, country:CC. It allows a login when the user matches
-// (or the line names none) and any of its matchers matches. User names,
-// providers and countries compare case-insensitively. A token with a "/" or
+// (or the line names none) and any of its matchers matches. User names
+// compare as CanonicalUser forms (case and surrounding space ignored);
+// providers and countries compare case-insensitively. provider:NAME
+// matches only addresses classified as that provider's cloud
+// intermediary (ipranges.Intermediary), never its hosting space: an Azure
+// VM is "microsoft" too, and anyone can rent one. Use asn: or a network
+// to allow a provider's whole space. A token with a "/" or
 // made only of hex digits, dots and colons must be an address or network;
 // any other token with a colon must use one of the prefixes above.
 //
@@ -98,7 +103,7 @@ func ParseAllowlist(r io.Reader, name string) (*Allowlist, error) {
 			return nil, &AllowlistError{File: name, Line: n, Text: text, Err: err}
 		}
 		if hasUser {
-			k := strings.ToLower(user)
+			k := CanonicalUser(user)
 			a.byUser[k] = append(a.byUser[k], e)
 		} else {
 			a.any = append(a.any, e)
@@ -224,7 +229,7 @@ func (a *Allowlist) Allows(user string, addr netip.Addr, o ipranges.Origin) bool
 		}
 	}
 	if len(a.byUser) > 0 {
-		for _, e := range a.byUser[strings.ToLower(user)] {
+		for _, e := range a.byUser[CanonicalUser(user)] {
 			if e.matches(addr, o) {
 				return true
 			}
@@ -251,7 +256,9 @@ func (e allowEntry) matches(addr netip.Addr, o ipranges.Origin) bool {
 			return true
 		}
 	}
-	if o.Provider != "" {
+	// A provider is allowed as the user's cloud intermediary only: its
+	// hosting space (an Azure or AWS VM anyone can rent) is not.
+	if o.Provider != "" && o.Class == ipranges.Intermediary {
 		for _, p := range e.providers {
 			if strings.EqualFold(p, o.Provider) {
 				return true

@@ -21,8 +21,17 @@ import (
 type Config struct {
 	// EvidenceCap is the most "file:line" entries a finding keeps.
 	EvidenceCap int `toml:"evidence_cap"`
-	// MaxAddresses is the most addresses a multi-address finding lists.
+	// MaxAddresses is the most addresses a multi-address finding lists
+	// (never more than 1000, the most distinct addresses or users one
+	// finding counts: its message then says "1000+").
 	MaxAddresses int `toml:"max_addresses"`
+	// MaxFindings is the most findings one rule keeps, so that hostile
+	// logs (millions of user names or addresses) cannot exhaust memory.
+	// Once a rule keeps that many, events that would open a further
+	// finding of it are counted in one overflow finding of the same rule
+	// and severity, with no user and no address; kept findings still
+	// aggregate their own later events.
+	MaxFindings int `toml:"max_findings"`
 	// IPv4Prefix and IPv6Prefix size the "network" of an address: the
 	// unit of success-after-failures and of the network facet of new-device.
 	IPv4Prefix int `toml:"ipv4_prefix"`
@@ -122,6 +131,7 @@ func DefaultConfig() Config {
 	return Config{
 		EvidenceCap:  10,
 		MaxAddresses: 100,
+		MaxFindings:  10000,
 		IPv4Prefix:   24,
 		IPv6Prefix:   48,
 		BruteForce: CountRule{Enabled: true, Severity: High,
@@ -141,6 +151,34 @@ func DefaultConfig() Config {
 		CloudIntermediary: SimpleRule{Enabled: true, Severity: Info},
 		NotAllowlisted:    SimpleRule{Enabled: true, Severity: High},
 	}
+}
+
+// Enabled reports whether the rule named rule (a Rule* constant) is
+// enabled in c; it reports false for unknown names.
+func (c Config) Enabled(rule string) bool {
+	switch rule {
+	case RuleBruteForce:
+		return c.BruteForce.Enabled
+	case RuleStaleCredentials:
+		return c.StaleCredentials.Enabled
+	case RulePasswordSpray:
+		return c.PasswordSpray.Enabled
+	case RuleDistributedAttack:
+		return c.DistributedAttack.Enabled
+	case RuleSuccessAfterFailures:
+		return c.SuccessAfterFailures.Enabled
+	case RuleNewDevice:
+		return c.NewDevice.Enabled
+	case RuleImpossibleTravel:
+		return c.ImpossibleTravel.Enabled
+	case RuleCleartextAuth:
+		return c.CleartextAuth.Enabled
+	case RuleCloudIntermediary:
+		return c.CloudIntermediary.Enabled
+	case RuleNotAllowlisted:
+		return c.NotAllowlisted.Enabled
+	}
+	return false
 }
 
 // LoadConfig reads a TOML configuration file over DefaultConfig. Unknown
@@ -217,6 +255,7 @@ func (c Config) Validate() error {
 	}
 	positive("evidence_cap", c.EvidenceCap)
 	positive("max_addresses", c.MaxAddresses)
+	positive("max_findings", c.MaxFindings)
 	if c.IPv4Prefix < 8 || c.IPv4Prefix > 32 {
 		errs = append(errs, fmt.Errorf("ipv4_prefix = %d: must be between 8 and 32", c.IPv4Prefix))
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mailaudit/mailaudit/ipranges"
 	"github.com/mailaudit/mailaudit/parse"
@@ -31,9 +32,17 @@ const (
 	minWindowItems = 4096
 	// maxDistinct caps the distinct users or addresses a window counts.
 	maxDistinct = 10000
+	// maxFindingSet caps the distinct users or addresses one finding
+	// counts for its message ("1000+ addresses").
+	maxFindingSet = 1000
 	// sweepEvery is the least number of events between sweeps of idle
 	// state.
 	sweepEvery = 1024
+	// maxStates caps each kind of window state (addresses, networks,
+	// user and address pairs, users). A flood of more distinct subjects
+	// within one window than this is not tracked for the new subjects
+	// until a sweep frees room; the subjects already tracked still are.
+	maxStates = 1 << 18
 )
 
 // An Engine runs the rules over events in file order, on event time. It
@@ -52,11 +61,14 @@ type Engine struct {
 	seq    int
 	err    error
 
-	addrs    map[netip.Addr]*addrState
+	addrs    map[netip.Addr]*addrState // by source: the address, or an IPv6 /64
 	nets     map[netip.Prefix]*window
 	pairs    map[pairKey]*window
 	users    map[string]*userState
 	findings map[aggKey]*agg
+	perRule  map[string]int // findings kept per rule, for Config.MaxFindings
+	// maxStates is the package's maxStates; tests lower it.
+	maxStates int
 }
 
 // fail is one event in a window (failures; also the success that
@@ -101,11 +113,15 @@ type aggKey struct {
 }
 
 type agg struct {
-	f     Finding
-	msg   func(*agg) string // the Message, built on snapshot
-	seq   int
-	addrs map[string]struct{}
-	users map[string]struct{}
+	f       Finding
+	msg     func(*agg) string // the Message, built on snapshot
+	seq     int
+	subject string // aggKey.subject
+	addrs   map[string]struct{}
+	users   map[string]struct{}
+	// many lists Addresses only once more than one address took part
+	// (brute-force and password-spray over an IPv6 /64).
+	many bool
 }
 
 // NewEngine returns an Engine for cfg. cfg should come from DefaultConfig
@@ -121,6 +137,9 @@ func NewEngine(cfg Config, opts Options) *Engine {
 		pairs:    make(map[pairKey]*window),
 		users:    make(map[string]*userState),
 		findings: make(map[aggKey]*agg),
+		perRule:  make(map[string]int),
+
+		maxStates: maxStates,
 	}
 	if e.base == nil {
 		e.base = NewMemoryBaseline()
@@ -168,7 +187,16 @@ func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 	}
 	in := input{ev: ev, o: o, t: t, addr: ev.Addr.Unmap().WithZone("")}
 	in.ip = in.addr.String()
-	in.proxy = ev.Secured || in.addr.IsLoopback()
+	// Webmail on loopback and trusted proxies in private space fail for
+	// everybody from one address. A "secured" login from a public address
+	// is a client whose address a trusted proxy forwarded (Dovecot
+	// director/proxy, webmail sending x-originating-ip): it counts as
+	// that client.
+	in.proxy = in.addr.IsLoopback() ||
+		ev.Secured && (in.addr.IsPrivate() || in.addr.IsLinkLocalUnicast() || o.Class == ipranges.Private)
+	if ev.HasUser {
+		in.user = CanonicalUser(ev.User)
+	}
 	var out []Finding
 	switch {
 	case ev.Refused || ev.Result == parse.Success:
@@ -186,6 +214,7 @@ type input struct {
 	addr  netip.Addr
 	ip    string // addr.String()
 	proxy bool
+	user  string // CanonicalUser(ev.User); "" when the event has none
 }
 
 // evidence returns "file:line" of f's line ("-" for a nameless file), or
@@ -229,7 +258,27 @@ func (a *agg) snapshot() Finding {
 	}
 	f.Evidence = slices.Clone(f.Evidence)
 	f.Addresses = slices.Clone(f.Addresses)
+	if a.many && f.RemoteIP != "" {
+		f.Addresses = nil
+	}
 	return f
+}
+
+// from names where a per-source finding came from: its address, or its
+// IPv6 /64 and how many addresses of it took part.
+func (a *agg) from() string {
+	if a.f.RemoteIP != "" {
+		return a.f.RemoteIP
+	}
+	return fmt.Sprintf("%s (%s)", a.subject, pluralSet(len(a.addrs), "address"))
+}
+
+// addSource records one more address of a per-source finding.
+func (a *agg) addSource(ip string, limit int) {
+	a.addAddr(ip, limit)
+	if len(a.addrs) > 1 {
+		a.f.RemoteIP = ""
+	}
 }
 
 func (e *Engine) network(a netip.Addr) netip.Prefix {
@@ -323,10 +372,7 @@ func attempts(ev parse.Event) int {
 func (e *Engine) failure(in input, out []Finding) []Finding {
 	ev := in.ev
 	n := attempts(ev)
-	user := ev.User
-	if !ev.HasUser {
-		user = ""
-	}
+	user := in.user
 	f := fail{t: in.t, user: user, n: n, file: ev.File, line: ev.Line, src: in.ip}
 	if in.o.Class == ipranges.Intermediary && in.o.Provider != "" {
 		// A cloud service retrying a stale password comes from many of
@@ -344,24 +390,37 @@ func (e *Engine) failure(in input, out []Finding) []Finding {
 	if e.cfg.SuccessAfterFailures.Enabled {
 		net := e.network(in.addr)
 		w := e.nets[net]
-		if w == nil {
+		if w == nil && len(e.nets) < e.maxStates {
 			w = &window{}
 			e.nets[net] = w
 		}
-		e.push(w, f, e.cfg.SuccessAfterFailures.Window, e.cfg.SuccessAfterFailures.Failures)
+		if w != nil {
+			e.push(w, f, e.cfg.SuccessAfterFailures.Window, e.cfg.SuccessAfterFailures.Failures)
+		}
 	}
-	st := e.addrs[in.addr]
-	if st == nil {
-		st = &addrState{}
-		st.spray.key = spreadUser
-		st.bf.key = spreadUser
-		e.addrs[in.addr] = st
-	}
-	if e.cfg.PasswordSpray.Enabled {
-		out = e.spray(in, st, f, out)
-	}
-	if e.cfg.BruteForce.Enabled {
-		out = e.bruteForce(in, st, f, out)
+	// A cloud intermediary's addresses are shared by all its users: many
+	// users failing through one of them is no spray and no brute force.
+	if in.o.Class != ipranges.Intermediary && (e.cfg.PasswordSpray.Enabled || e.cfg.BruteForce.Enabled) {
+		// An IPv6 client owns at least its /64: counting per address
+		// would let it try each password from a fresh address.
+		src, subject := in.addr, in.ip
+		if src.Is6() {
+			p, _ := src.Prefix(64)
+			src, subject = p.Addr(), p.String()
+		}
+		st := e.addrs[src]
+		if st == nil && len(e.addrs) < e.maxStates {
+			st = &addrState{}
+			st.spray.key = spreadUser
+			st.bf.key = spreadUser
+			e.addrs[src] = st
+		}
+		if st != nil && e.cfg.PasswordSpray.Enabled {
+			out = e.spray(in, subject, st, f, out)
+		}
+		if st != nil && e.cfg.BruteForce.Enabled {
+			out = e.bruteForce(in, subject, st, f, out)
+		}
 	}
 	if user != "" && e.cfg.StaleCredentials.Enabled {
 		out = e.stale(in, f, out)
@@ -369,12 +428,13 @@ func (e *Engine) failure(in input, out []Finding) []Finding {
 	return out
 }
 
-func (e *Engine) spray(in input, st *addrState, f fail, out []Finding) []Finding {
+func (e *Engine) spray(in input, subject string, st *addrState, f fail, out []Finding) []Finding {
 	c := e.cfg.PasswordSpray
 	e.push(&st.spray, f, c.Window, c.Users)
-	k := aggKey{rule: RulePasswordSpray, subject: in.ip}
+	k := aggKey{rule: RulePasswordSpray, subject: subject}
 	if a := e.findings[k]; a != nil {
 		a.add(f, e.cfg)
+		a.addSource(in.ip, e.cfg.MaxAddresses)
 		if f.user != "" {
 			a.addUser(f.user)
 		}
@@ -383,25 +443,31 @@ func (e *Engine) spray(in input, st *addrState, f fail, out []Finding) []Finding
 	if len(st.spray.distinct) < c.Users {
 		return out
 	}
+	if e.full(k.rule) {
+		return e.overflow(k.rule, c.Severity, in, f, out)
+	}
 	a := e.open(k, c.Severity, in, false, st.spray.live())
+	a.many = true
 	for _, it := range st.spray.live() {
+		a.addSource(it.src, e.cfg.MaxAddresses)
 		if it.user != "" {
 			a.addUser(it.user)
 		}
 	}
 	a.msg = func(a *agg) string {
 		return fmt.Sprintf("%s for %s from %s (threshold %d within %s)",
-			plural(a.f.Count, "failed attempt"), plural(len(a.users), "distinct user"), a.f.RemoteIP, c.Users, human(c.Window))
+			plural(a.f.Count, "failed attempt"), pluralSet(len(a.users), "distinct user"), a.from(), c.Users, human(c.Window))
 	}
 	return append(out, a.snapshot())
 }
 
-func (e *Engine) bruteForce(in input, st *addrState, f fail, out []Finding) []Finding {
+func (e *Engine) bruteForce(in input, subject string, st *addrState, f fail, out []Finding) []Finding {
 	c := e.cfg.BruteForce
 	e.push(&st.bf, f, c.Window, c.Failures)
-	k := aggKey{rule: RuleBruteForce, subject: in.ip}
+	k := aggKey{rule: RuleBruteForce, subject: subject}
 	if a := e.findings[k]; a != nil {
 		a.add(f, e.cfg)
+		a.addSource(in.ip, e.cfg.MaxAddresses)
 		if a.f.HasUser && a.f.User != f.user {
 			a.f.User, a.f.HasUser = "", false
 		}
@@ -426,14 +492,21 @@ func (e *Engine) bruteForce(in input, st *addrState, f fail, out []Finding) []Fi
 	if single != "" && e.familiar(single, in.addr, in.o) {
 		return out // the user's own device: stale-credentials reports it
 	}
+	if e.full(k.rule) {
+		return e.overflow(k.rule, c.Severity, in, f, out)
+	}
 	a := e.open(k, c.Severity, in, single != "", st.bf.live())
 	a.f.User = single
+	a.many = true
+	for _, it := range st.bf.live() {
+		a.addSource(it.src, e.cfg.MaxAddresses)
+	}
 	a.msg = func(a *agg) string {
 		who := ""
 		if a.f.HasUser {
 			who = fmt.Sprintf(" for %q", a.f.User)
 		}
-		return fmt.Sprintf("%s%s from %s (threshold %d within %s)", plural(a.f.Count, "failed attempt"), who, a.f.RemoteIP, c.Failures, human(c.Window))
+		return fmt.Sprintf("%s%s from %s (threshold %d within %s)", plural(a.f.Count, "failed attempt"), who, a.from(), c.Failures, human(c.Window))
 	}
 	return append(out, a.snapshot())
 }
@@ -443,6 +516,9 @@ func (e *Engine) stale(in input, f fail, out []Finding) []Finding {
 	pk := pairKey{in.addr, f.user}
 	w := e.pairs[pk]
 	if w == nil {
+		if len(e.pairs) >= e.maxStates {
+			return out
+		}
 		w = &window{}
 		e.pairs[pk] = w
 	}
@@ -455,8 +531,11 @@ func (e *Engine) stale(in input, f fail, out []Finding) []Finding {
 	if w.sum < c.Failures {
 		return out
 	}
-	if bf := e.findings[aggKey{rule: RuleBruteForce, subject: in.ip}]; bf != nil {
+	if e.bruteForced(in.addr) {
 		return out // already reported as brute force
+	}
+	if e.full(k.rule) {
+		return e.overflow(k.rule, c.Severity, in, f, out)
 	}
 	a := e.open(k, c.Severity, in, true, w.live())
 	a.f.User = f.user
@@ -472,6 +551,9 @@ func staleMessage(a *agg) string {
 func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
 	c := e.cfg.DistributedAttack
 	u := e.user(f.user)
+	if u == nil {
+		return out
+	}
 	e.push(&u.dist, f, c.Window, c.Addresses)
 	k := aggKey{rule: RuleDistributedAttack, user: f.user}
 	if a := e.findings[k]; a != nil {
@@ -481,6 +563,9 @@ func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
 	}
 	if len(u.dist.distinct) < c.Addresses {
 		return out
+	}
+	if e.full(k.rule) {
+		return e.overflow(k.rule, c.Severity, in, f, out)
 	}
 	a := e.open(k, c.Severity, in, true, u.dist.live())
 	a.f.User = f.user
@@ -494,14 +579,19 @@ func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
 	a.addAddr(in.ip, e.cfg.MaxAddresses)
 	a.msg = func(a *agg) string {
 		return fmt.Sprintf("%s for %q from %s (threshold %d within %s)",
-			plural(a.f.Count, "failed attempt"), a.f.User, plural(len(a.addrs), "address"), c.Addresses, human(c.Window))
+			plural(a.f.Count, "failed attempt"), a.f.User, pluralSet(len(a.addrs), "address"), c.Addresses, human(c.Window))
 	}
 	return append(out, a.snapshot())
 }
 
+// user returns the state of the user name, nil when maxStates users are
+// tracked already.
 func (e *Engine) user(name string) *userState {
 	u := e.users[name]
 	if u == nil {
+		if len(e.users) >= e.maxStates {
+			return nil
+		}
 		u = &userState{}
 		u.dist.key = spreadSrc
 		e.users[name] = u
@@ -532,7 +622,7 @@ func (e *Engine) familiar(user string, addr netip.Addr, o ipranges.Origin) bool 
 // the current event).
 func (e *Engine) open(k aggKey, sev Severity, in input, hasUser bool, items []fail) *agg {
 	e.seq++
-	a := &agg{seq: e.seq, f: Finding{
+	a := &agg{seq: e.seq, subject: k.subject, f: Finding{
 		Rule: k.rule, Severity: sev, User: k.user, HasUser: hasUser,
 		RemoteIP: in.ip, Origin: in.o, First: in.t, Last: in.t,
 	}}
@@ -540,7 +630,49 @@ func (e *Engine) open(k aggKey, sev Severity, in input, hasUser bool, items []fa
 		a.add(it, e.cfg)
 	}
 	e.findings[k] = a
+	e.perRule[k.rule]++
 	return a
+}
+
+// overflowSubject keys the one overflow finding of a rule; no address or
+// provider is spelt like it.
+const overflowSubject = "\x00overflow"
+
+// full reports whether rule keeps Config.MaxFindings findings already.
+func (e *Engine) full(rule string) bool { return e.perRule[rule] >= e.cfg.MaxFindings }
+
+// overflow folds an event of a rule that is full into the rule's overflow
+// finding: same rule and severity (so a check still fails on it), no user
+// and no address, counting the attempts or logins of every subject that
+// was not kept.
+func (e *Engine) overflow(rule string, sev Severity, in input, f fail, out []Finding) []Finding {
+	k := aggKey{rule: rule, subject: overflowSubject}
+	if a := e.findings[k]; a != nil {
+		a.add(f, e.cfg)
+		a.f.Severity = max(a.f.Severity, sev)
+		return out
+	}
+	e.seq++
+	a := &agg{seq: e.seq, subject: k.subject, f: Finding{Rule: rule, Severity: sev, First: in.t, Last: in.t}}
+	a.add(f, e.cfg)
+	limit := e.cfg.MaxFindings
+	a.msg = func(a *agg) string {
+		return fmt.Sprintf("more %s findings than the %d kept (max_findings): %s of other users or addresses are counted here, not listed",
+			rule, limit, plural(a.f.Count, "more event"))
+	}
+	e.findings[k] = a
+	return append(out, a.snapshot())
+}
+
+// bruteForced reports whether brute-force already reported addr (or its
+// IPv6 /64).
+func (e *Engine) bruteForced(addr netip.Addr) bool {
+	subject := addr.String()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		subject = p.String()
+	}
+	return e.findings[aggKey{rule: RuleBruteForce, subject: subject}] != nil
 }
 
 // add aggregates one failure (or event) into a.
@@ -564,7 +696,7 @@ func (a *agg) addAddr(s string, limit int) {
 	if a.addrs == nil {
 		a.addrs = make(map[string]struct{})
 	}
-	if _, ok := a.addrs[s]; ok || len(a.addrs) >= maxDistinct {
+	if _, ok := a.addrs[s]; ok || len(a.addrs) >= maxFindingSet {
 		return
 	}
 	a.addrs[s] = struct{}{}
@@ -577,7 +709,7 @@ func (a *agg) addUser(u string) {
 	if a.users == nil {
 		a.users = make(map[string]struct{})
 	}
-	if len(a.users) < maxDistinct {
+	if len(a.users) < maxFindingSet {
 		a.users[u] = struct{}{}
 	}
 }
@@ -586,10 +718,7 @@ func (a *agg) addUser(u string) {
 // refused afterwards (connection limit).
 func (e *Engine) success(in input, out []Finding) []Finding {
 	ev := in.ev
-	user := ev.User
-	if !ev.HasUser {
-		user = ""
-	}
+	user := in.user
 	f := fail{t: in.t, user: user, n: 1, file: ev.File, line: ev.Line}
 	allowed := e.allow.Allows(user, in.addr, in.o)
 	if e.cfg.SuccessAfterFailures.Enabled && !in.proxy {
@@ -604,7 +733,9 @@ func (e *Engine) success(in input, out []Finding) []Finding {
 	if in.o.Class == ipranges.Intermediary && e.cfg.CloudIntermediary.Enabled && (e.allow == nil || !allowed) {
 		out = e.cloud(in, f, out)
 	}
-	if e.cfg.CleartextAuth.Enabled && ev.TLS == parse.TLSNo && !in.proxy && !challengeResponse(ev.Method) {
+	// A secured connection's leg to us is trusted; the client's leg to the
+	// proxy cannot be seen from here.
+	if e.cfg.CleartextAuth.Enabled && ev.TLS == parse.TLSNo && !ev.Secured && !in.addr.IsLoopback() && !challengeResponse(ev.Method) {
 		m := "cleartext"
 		if ev.Method != "" {
 			m = ev.Method
@@ -635,6 +766,9 @@ func (e *Engine) simple(k aggKey, sev Severity, in input, f fail, out []Finding,
 		a.add(f, e.cfg)
 		return out
 	}
+	if e.full(k.rule) {
+		return e.overflow(k.rule, sev, in, f, out)
+	}
 	a := e.open(k, sev, in, in.ev.HasUser, []fail{f})
 	a.msg = msg
 	return append(out, a.snapshot())
@@ -647,6 +781,9 @@ func (e *Engine) cloud(in input, f fail, out []Finding) []Finding {
 	}
 	k := aggKey{rule: RuleCloudIntermediary, user: f.user, subject: p}
 	a, fresh := e.findings[k], false
+	if a == nil && e.full(k.rule) {
+		return e.overflow(k.rule, e.cfg.CloudIntermediary.Severity, in, f, out)
+	}
 	if a == nil {
 		a, fresh = e.open(k, e.cfg.CloudIntermediary.Severity, in, in.ev.HasUser, []fail{f}), true
 		a.f.RemoteIP = ""
@@ -661,7 +798,7 @@ func (e *Engine) cloud(in input, f fail, out []Finding) []Finding {
 		}
 		a.msg = func(a *agg) string {
 			return fmt.Sprintf("%s of %q through %s (%s) from %s: a cloud service holds this user's password",
-				plural(a.f.Count, "login"), a.f.User, p, product, plural(len(a.addrs), "address"))
+				plural(a.f.Count, "login"), a.f.User, p, product, pluralSet(len(a.addrs), "address"))
 		}
 		out = append(out, a.snapshot())
 	}
@@ -675,12 +812,25 @@ func (e *Engine) successAfterFailures(in input, f fail, out []Finding) []Finding
 		return out
 	}
 	e.prune(w, e.now.Add(-c.Window))
-	if w.sum < c.Failures {
+	live, sum := w.live(), w.sum
+	if in.o.Class == ipranges.Intermediary {
+		// A cloud intermediary's network carries all its users' logins:
+		// only this user's failures tell of a guessed password.
+		live, sum = nil, 0
+		if f.user != "" {
+			for _, it := range w.live() {
+				if it.user == f.user {
+					live, sum = append(live, it), sum+it.n
+				}
+			}
+		}
+	}
+	if sum < c.Failures {
 		return out
 	}
 	if c.IgnoreKnown && f.user != "" {
 		own := true
-		for _, it := range w.live() {
+		for _, it := range live {
 			if it.user != f.user {
 				own = false
 				break
@@ -695,8 +845,11 @@ func (e *Engine) successAfterFailures(in input, f fail, out []Finding) []Finding
 		a.add(f, e.cfg)
 		return out
 	}
+	if e.full(k.rule) {
+		return e.overflow(k.rule, c.Severity, in, f, out)
+	}
 	// Keep room for the success line itself in the evidence.
-	items := w.live()
+	items := live
 	if len(items) >= e.cfg.EvidenceCap {
 		items = items[len(items)-e.cfg.EvidenceCap+1:]
 	}
@@ -707,12 +860,12 @@ func (e *Engine) successAfterFailures(in input, f fail, out []Finding) []Finding
 		}
 	}
 	a.add(f, e.cfg)
-	a.f.Count += w.sum
-	first := w.live()[0].t
+	a.f.Count += sum
+	first := live[0].t
 	if first.Before(a.f.First) {
 		a.f.First = first
 	}
-	failed, net := w.sum, e.network(in.addr)
+	failed, net := sum, e.network(in.addr)
 	a.msg = func(a *agg) string {
 		return fmt.Sprintf("successful login of %q from %s after %s from %s within %s: likely compromised password",
 			a.f.User, a.f.RemoteIP, plural(failed, "failed attempt"), net, human(c.Window))
@@ -726,6 +879,9 @@ func (e *Engine) travel(in input, f fail, out []Finding) []Finding {
 		return out
 	}
 	u := e.user(f.user)
+	if u == nil {
+		return out
+	}
 	prevT, prevCC, prevAddr, had := u.lastT, u.lastCC, u.lastAddr, u.hasLastLog
 	if !had || !in.t.Before(u.lastT) {
 		u.lastT, u.lastCC, u.lastAddr, u.hasLastLog = in.t, cc, in.ip, true
@@ -795,6 +951,9 @@ func (e *Engine) newDevice(in input, f fail, allowed bool, out []Finding) []Find
 	if len(fresh) == 0 {
 		return out
 	}
+	if e.full(k.rule) {
+		return e.overflow(k.rule, sev, in, f, out)
+	}
 	a := e.open(k, sev, in, true, []fail{f})
 	msg := fmt.Sprintf("login of %q from a new %s", f.user, strings.Join(fresh, ", new "))
 	a.msg = func(*agg) string { return msg }
@@ -840,6 +999,16 @@ func plural(n int, thing string) string {
 	return strconv.Itoa(n) + " " + thing + "s"
 }
 
+// pluralSet is plural for the size of a capped set: "1000+ addresses"
+// once the set is full.
+func pluralSet(n int, thing string) string {
+	s := plural(n, thing)
+	if n >= maxFindingSet {
+		s = strings.Replace(s, " ", "+ ", 1)
+	}
+	return s
+}
+
 // human prints d without trailing zero units: "1h", "10m", "1h30m".
 func human(d time.Duration) string {
 	s := d.String()
@@ -850,4 +1019,24 @@ func human(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// CanonicalUser returns the form of a logged user name that the rules,
+// the allowlist and the baseline compare: surrounding white space removed
+// and lower-cased, as Dovecot's default auth_username_format (%Lu in 2.3,
+// %{user|lower} in 2.4) does before any passdb lookup, so "Alice" and
+// "alice " are the same account. Names that are not valid UTF-8 are
+// lower-cased in ASCII only, so that distinct invalid bytes stay distinct.
+func CanonicalUser(s string) string {
+	s = strings.TrimSpace(s)
+	if utf8.ValidString(s) {
+		return strings.ToLower(s)
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

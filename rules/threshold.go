@@ -79,6 +79,9 @@ func (t Threshold) Matches(f Finding) bool {
 	return slices.Contains(t.rules, f.Rule)
 }
 
+// Rules returns the rule names t lists, sorted; nil when it lists none.
+func (t Threshold) Rules() []string { return slices.Clone(t.rules) }
+
 // String returns t in ParseThreshold's syntax.
 func (t Threshold) String() string {
 	var items []string

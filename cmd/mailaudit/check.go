@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailaudit/mailaudit/ipranges"
+	"github.com/mailaudit/mailaudit/parse"
 	"github.com/mailaudit/mailaudit/report"
 	"github.com/mailaudit/mailaudit/rules"
 )
@@ -35,7 +37,12 @@ threshold exists. The default threshold is the rule not-allowlisted: a
 successful login from an address outside the --allow list, reported with
 user, address and file:line. --fail-on takes a severity (info, low, medium,
 high, critical: that severity or worse fails) or a comma-separated list of
-rule names.
+rule names and severities, in any case; anything else is a usage error.
+A threshold that covers not-allowlisted needs --allow, and one that names a
+rule the --config disables is a usage error: the gate must be able to fail.
+
+check reads whole runs: events of several files (a journald export and a
+log file, several servers) are put in time order before the rules see them.
 
 check fails closed: a file it cannot read, a truncated .gz, a config or
 allowlist it cannot load exit 3, and a login-looking line it cannot parse
@@ -68,11 +75,23 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	th := rules.DefaultThreshold()
 	if o.failOn != "" {
 		if th, err = rules.ParseThreshold(o.failOn); err != nil {
-			return usageError{err}
+			return usagef("--fail-on: %v", err)
 		}
 	}
-	if o.rules.allow == "" && th.Matches(rules.Finding{Rule: rules.RuleNotAllowlisted, Severity: rules.High}) {
-		return usagef("check needs --allow FILE for its default threshold (not-allowlisted), or a --fail-on without it")
+	// The gate must be able to fail: a rule it names must run.
+	cfg := rules.DefaultConfig()
+	if o.rules.config != "" {
+		if cfg, err = rules.LoadConfig(o.rules.config); err != nil {
+			return err
+		}
+	}
+	for _, r := range th.Rules() {
+		if !cfg.Enabled(r) {
+			return usagef("--fail-on names %s, which %s disables", r, o.rules.config)
+		}
+	}
+	if o.rules.allow == "" && cfg.NotAllowlisted.Enabled && th.Matches(rules.Finding{Rule: rules.RuleNotAllowlisted, Severity: cfg.NotAllowlisted.Severity}) {
+		return usagef("check needs --allow FILE for its threshold %s (which includes not-allowlisted), or a --fail-on without it", th)
 	}
 	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "")
 	if err != nil {
@@ -80,6 +99,13 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	}
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
+	// check reads whole runs: the rules get the events in time order even
+	// when a journald export and a file, or several servers' files,
+	// overlap in time.
+	eng := p.eng
+	ro := rules.NewReorder(eng, rules.DefaultReorderCapacity)
+	p.eng = nil
+	p.observe = func(ev parse.Event, o ipranges.Origin) { ro.Observe(ev, o) }
 
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
@@ -87,7 +113,7 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	output := func() error {
 		p.prog.finish()
 		failing = failing[:0]
-		for _, fd := range p.eng.Flush() {
+		for _, fd := range ro.Flush() {
 			if th.Matches(fd) {
 				failing = append(failing, fd)
 			}
@@ -107,7 +133,7 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 			return err
 		}
 	}
-	if err := p.eng.Err(); err != nil {
+	if err := eng.Err(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("baseline: %w", err))
 	}
 	if len(failing) > 0 {
