@@ -15,6 +15,7 @@ import (
 
 	"github.com/mailaudit/mailaudit/baseline"
 	"github.com/mailaudit/mailaudit/report"
+	"github.com/mailaudit/mailaudit/rules"
 )
 
 // stateDir returns the directory that holds mailaudit's state (the
@@ -100,7 +101,7 @@ func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 			if db == nil {
 				fmt.Fprintf(e.stderr, "mailaudit: no baseline yet at %s\n", p)
 			} else {
-				entries, err = db.List(user)
+				entries, err = db.List(canonical(user))
 				if cerr := db.Close(); err == nil {
 					err = cerr
 				}
@@ -114,7 +115,7 @@ func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 			return writeBaselineTable(e, entries)
 		},
 	}
-	c.Flags().StringVar(&user, "user", "", "only this user (exact name)")
+	c.Flags().StringVar(&user, "user", "", "only this user (case and surrounding spaces do not matter, as in the rules)")
 	c.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	return c
 }
@@ -201,7 +202,7 @@ deletes everything learned for USER: the next login is learned silently again.`,
 			}
 			total := 0
 			for _, v := range values {
-				n, ferr := db.Forget(user, v)
+				n, ferr := db.Forget(canonical(user), v)
 				if ferr != nil {
 					err = ferr
 					break
@@ -223,4 +224,12 @@ deletes everything learned for USER: the next login is learned silently again.`,
 	}
 	c.Flags().StringVar(&allFor, "all-for", "", "forget everything learned for this user")
 	return c
+}
+
+// canonical is the user name as the rules learn it; "" stays "" (all users).
+func canonical(user string) string {
+	if user == "" {
+		return ""
+	}
+	return rules.CanonicalUser(user)
 }

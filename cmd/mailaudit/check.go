@@ -7,8 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailaudit/mailaudit/ipranges"
-	"github.com/mailaudit/mailaudit/parse"
 	"github.com/mailaudit/mailaudit/report"
 	"github.com/mailaudit/mailaudit/rules"
 )
@@ -79,11 +77,9 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 		}
 	}
 	// The gate must be able to fail: a rule it names must run.
-	cfg := rules.DefaultConfig()
-	if o.rules.config != "" {
-		if cfg, err = rules.LoadConfig(o.rules.config); err != nil {
-			return err
-		}
+	cfg, err := o.rules.loadConfig()
+	if err != nil {
+		return err
 	}
 	for _, r := range th.Rules() {
 		if !cfg.Enabled(r) {
@@ -93,27 +89,19 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	if o.rules.allow == "" && cfg.NotAllowlisted.Enabled && th.Matches(rules.Finding{Rule: rules.RuleNotAllowlisted, Severity: cfg.NotAllowlisted.Severity}) {
 		return usagef("check needs --allow FILE for its threshold %s (which includes not-allowlisted), or a --fail-on without it", th)
 	}
-	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "")
+	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "", false)
 	if err != nil {
 		return err
 	}
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
-	// check reads whole runs: the rules get the events in time order even
-	// when a journald export and a file, or several servers' files,
-	// overlap in time.
-	eng := p.eng
-	ro := rules.NewReorder(eng, rules.DefaultReorderCapacity)
-	p.eng = nil
-	p.observe = func(ev parse.Event, o ipranges.Origin) { ro.Observe(ev, o) }
-
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	var failing []rules.Finding
 	output := func() error {
 		p.prog.finish()
 		failing = failing[:0]
-		for _, fd := range ro.Flush() {
+		for _, fd := range p.rules.Flush() {
 			if th.Matches(fd) {
 				failing = append(failing, fd)
 			}
@@ -133,7 +121,7 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 			return err
 		}
 	}
-	if err := eng.Err(); err != nil {
+	if err := p.eng.Err(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("baseline: %w", err))
 	}
 	if len(failing) > 0 {

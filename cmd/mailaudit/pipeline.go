@@ -55,6 +55,12 @@ func displayName(path string) string {
 	return path
 }
 
+// ruleRunner is a rules.Engine or a rules.Reorder around one.
+type ruleRunner interface {
+	Observe(parse.Event, ipranges.Origin) []rules.Finding
+	Flush() []rules.Finding
+}
+
 // pipeline is the one path every command's lines take: parse, classify,
 // filter, summarise, run the rules, and (optionally) print events and
 // findings as they happen.
@@ -62,8 +68,12 @@ type pipeline struct {
 	parser parse.Parser
 	cls    *ipranges.Classifier
 	eng    *rules.Engine // nil runs no rules
-	sum    *report.Summary
-	keep   func(ev parse.Event, o ipranges.Origin) bool // nil keeps all
+	// rules is what the events go through: eng itself (follow mode, where
+	// findings must come at once) or a Reorder around it that puts a
+	// whole run's events in time order first.
+	rules ruleRunner
+	sum   *report.Summary
+	keep  func(ev parse.Event, o ipranges.Origin) bool // nil keeps all
 	// observe, when set, is given every kept event after the summary
 	// (the `report` accumulators).
 	observe func(ev parse.Event, o ipranges.Origin)
@@ -135,8 +145,8 @@ func (p *pipeline) handle(ev parse.Event) error {
 		}
 	}
 	var found []rules.Finding
-	if p.eng != nil {
-		found = p.eng.Observe(ev, o)
+	if p.rules != nil {
+		found = p.rules.Observe(ev, o)
 	}
 	if p.live != nil {
 		for _, f := range found {

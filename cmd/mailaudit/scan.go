@@ -48,6 +48,7 @@ type ruleFlags struct {
 	allow    string
 	stateDir string
 	baseline string
+	cfg      *rules.Config // loaded once by loadConfig
 }
 
 func (f *ruleFlags) register(fs *pflag.FlagSet) {
@@ -57,15 +58,29 @@ func (f *ruleFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.baseline, "baseline", "auto", "known devices per user: memory (this run only), state (learned across runs, in --state-dir), or auto (state with --state or --follow, else memory)")
 }
 
+// loadConfig returns the rules config of --config, or the defaults; it
+// reads the file once.
+func (f *ruleFlags) loadConfig() (rules.Config, error) {
+	if f.cfg == nil {
+		cfg := rules.DefaultConfig()
+		if f.config != "" {
+			var err error
+			if cfg, err = rules.LoadConfig(f.config); err != nil {
+				return cfg, err
+			}
+		}
+		f.cfg = &cfg
+	}
+	return *f.cfg, nil
+}
+
 // engine builds the rules engine; close releases the baseline database.
 // persistent says whether the run is a recurring one (--state, --follow),
 // which is where the auto baseline learns across runs.
 func (f *ruleFlags) engine(persistent bool) (eng *rules.Engine, close func() error, err error) {
-	cfg := rules.DefaultConfig()
-	if f.config != "" {
-		if cfg, err = rules.LoadConfig(f.config); err != nil {
-			return nil, nil, err
-		}
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return nil, nil, err
 	}
 	var opts rules.Options
 	if f.allow != "" {
@@ -158,7 +173,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 	if o.follow && (len(args) != 1 || args[0] == "-") {
 		return usagef("--follow takes exactly one FILE (not stdin)")
 	}
-	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.follow || o.state != "")
+	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.follow || o.state != "", o.follow)
 	if err != nil {
 		return err
 	}
@@ -237,7 +252,7 @@ func (p *pipeline) output(out *bufio.Writer, f report.Format) error {
 		}
 		return out.Flush()
 	}
-	if err := report.WriteScan(out, f, p.sum, p.eng.Flush()); err != nil {
+	if err := report.WriteScan(out, f, p.sum, p.rules.Flush()); err != nil {
 		return err
 	}
 	return out.Flush()
@@ -245,8 +260,11 @@ func (p *pipeline) output(out *bufio.Writer, f report.Format) error {
 
 // newPipeline builds the pipeline shared by scan, check and report from
 // their flags; done releases what it opened. A nil rf runs no rules
-// (the reports print none).
-func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filterFlags, persistent bool) (*pipeline, func() error, error) {
+// (the reports print none). persistent runs (--state, --follow) learn the
+// baseline across runs by default; live runs (--follow) give each event
+// to the rules at once, the others put the run's events in time order
+// first (several files or a journald export may overlap in time).
+func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filterFlags, persistent, live bool) (*pipeline, func() error, error) {
 	loc, err := in.location()
 	if err != nil {
 		return nil, nil, err
@@ -269,11 +287,12 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 		}
 	}
 	p := &pipeline{
-		cls:  cls,
-		eng:  eng,
-		sum:  report.NewSummary(),
-		keep: keep,
-		prog: newProgress(e.stderr, in.progress),
+		cls:   cls,
+		eng:   eng,
+		rules: rulesFor(eng, !live),
+		sum:   report.NewSummary(),
+		keep:  keep,
+		prog:  newProgress(e.stderr, in.progress),
 	}
 	p.parser.Year = in.year
 	p.parser.Location = loc
@@ -281,4 +300,16 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 		return errors.Join(closeEng(), cls.Close())
 	}
 	return p, done, nil
+}
+
+// rulesFor returns what the pipeline feeds events to: nothing without an
+// engine, the engine itself for live runs, else a Reorder around it.
+func rulesFor(eng *rules.Engine, reorder bool) ruleRunner {
+	switch {
+	case eng == nil:
+		return nil
+	case reorder:
+		return rules.NewReorder(eng, rules.DefaultReorderCapacity)
+	}
+	return eng
 }
