@@ -49,6 +49,7 @@ type ruleFlags struct {
 	stateDir string
 	baseline string
 	cfg      *rules.Config // loaded once by loadConfig
+	db       *baseline.DB  // the learned baseline, when --baseline is state
 }
 
 func (f *ruleFlags) register(fs *pflag.FlagSet) {
@@ -107,7 +108,7 @@ func (f *ruleFlags) engine(persistent bool) (eng *rules.Engine, close func() err
 		if err != nil {
 			return nil, nil, err
 		}
-		opts.Baseline, close = db, db.Close
+		opts.Baseline, close, f.db = db, db.Close, db
 	default:
 		return nil, nil, usagef("--baseline must be auto, memory or state, not %q", f.baseline)
 	}
@@ -187,7 +188,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 		if p.events, err = report.NewEventWriter(out, f); err != nil {
 			return usageError{err}
 		}
-		if history {
+		if history && !o.follow { // followed events already come in time order
 			p.events = newSortedEvents(p.events)
 		}
 	}
@@ -211,9 +212,18 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 				return usageError{err}
 			}
 		}
+		var synced time.Time
 		p.flush = func() error {
 			if p.events != nil {
 				if err := p.events.Flush(); err != nil {
+					return err
+				}
+			}
+			// A long-running follower saves what the baseline learned
+			// now and then, not only when it stops.
+			if db := o.rules.db; db != nil && time.Since(synced) > time.Minute {
+				synced = time.Now()
+				if err := db.Sync(); err != nil {
 					return err
 				}
 			}
