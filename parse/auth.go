@@ -42,20 +42,6 @@ func (p *Parser) auth(f *frame, msg []byte) (Event, Status) {
 		return malformed(ev, "ambiguous auth line")
 	}
 	left, text := msg[:k], msg[k+2:]
-	if bytes.Contains(left, []byte("given password")) || bytes.Count(text, []byte("given password")) > 1 {
-		return malformed(ev, "ambiguous auth line")
-	}
-	// The reason: the message up to a logged password, "(given password: …)"
-	// or "(SHA1 of given password: …)", or a passdb chaining note.
-	reason := text
-	if i := bytes.Index(reason, []byte("given password")); i >= 0 {
-		reason = bytes.TrimSuffix(bytes.TrimSuffix(reason[:i], []byte("SHA1 of ")), []byte("("))
-	}
-	if i := bytes.Index(reason, []byte(" - trying the next passdb")); i >= 0 {
-		reason = reason[:i]
-	}
-	reason = bytes.TrimSpace(reason)
-
 	a, ok := authPrefix(left)
 	if !ok {
 		return Event{}, Ignored
@@ -67,6 +53,36 @@ func (p *Parser) auth(f *frame, msg []byte) (Event, Status) {
 	if err != nil {
 		return Event{}, Ignored // no IP: the last field was part of an IP-less name
 	}
+	if bytes.Contains(left, []byte("given password")) || bytes.Count(text, []byte("given password")) > 1 {
+		return malformed(ev, "ambiguous auth line")
+	}
+	// The reason: the message up to a logged password, "(given password: …)"
+	// or "(SHA1 of given password: …)", or a passdb chaining note.
+	reason := text
+	if i := bytes.Index(reason, []byte("given password")); i >= 0 {
+		reason = bytes.TrimSuffix(bytes.TrimSuffix(reason[:i], []byte("SHA1 of ")), []byte("("))
+		// A logged password closes the line: "(given password: …)", maybe
+		// followed by " - trying the next passdb". A mark the user put in
+		// front of Dovecot's own ",<ip>): <message>" does not.
+		if !bytes.HasSuffix(bytes.TrimSuffix(text, []byte(" - trying the next passdb")), []byte(")")) {
+			return malformed(ev, "ambiguous auth line")
+		}
+	}
+	if i := bytes.Index(reason, []byte(" - trying the next passdb")); i >= 0 {
+		reason = reason[:i]
+	}
+	reason = bytes.TrimSpace(reason)
+	// The failure message is Dovecot's own text. If the marker was the
+	// user's ("x,6.6.6.6): unknown user"), the rest of the prefix follows
+	// it: ",<ip>): " (2.x) or ",<ip>,sasl:…)<session>: " (2.4).
+	check := reason
+	if i := bytes.Index(check, []byte(" (username: ")); i >= 0 && bytes.HasPrefix(check, []byte("Username character disallowed")) {
+		check = check[:i] // the raw name that follows is logged as sent
+	}
+	if bytes.Contains(check, []byte("): ")) || bytes.Contains(check, []byte(")<")) {
+		return malformed(ev, "ambiguous auth line")
+	}
+
 	user := a.user
 	if raw, ok := bytes.CutPrefix(reason, []byte("Username character disallowed")); ok {
 		// "… by auth_username_chars: 0x2c (username: <raw>)": the prefix has "?".

@@ -66,6 +66,7 @@ const (
 	verbSuccess                  // Login: (≤2.3), Logged in: (2.4), started proxying
 	verbEnd                      // the connection ended before a login; the reason tells how
 	verbLimit                    // authenticated, but the per-user connection limit refused it
+	verbProxy                    // "proxy(<user>…): started proxying to …": success once the user matches
 )
 
 func verbOf(msg []byte) loginVerb {
@@ -80,13 +81,44 @@ func verbOf(msg []byte) loginVerb {
 		return verbEnd
 	case bytes.HasPrefix(msg, []byte("Maximum number of connections from user+IP exceeded")):
 		return verbLimit
-	case bytes.HasPrefix(msg, []byte("Started proxying to ")),
-		bytes.HasPrefix(msg, []byte("proxy(")) && bytes.Contains(msg, []byte("): started proxying to ")),
-		bytes.HasPrefix(msg, []byte("proxy(")) && bytes.Contains(msg, []byte("): Started proxying to ")):
+	case bytes.HasPrefix(msg, []byte("Started proxying to ")):
 		return verbSuccess
+	case bytes.HasPrefix(msg, []byte("proxy(")):
+		// The proxied user precedes the verb and is not escaped: whether
+		// this is "started proxying" or a failure ("Login failed to …")
+		// is only known once the user is read from the elements.
+		return verbProxy
 	}
 	return verbNone
 }
+
+// proxyStarted reports whether msg is "proxy(<user>): started proxying to …"
+// (2.x) or "proxy(<user>,<ip>:<port>): Started proxying to …" (2.3.21) for
+// exactly this user: a user name containing "): started proxying to " must
+// not turn a proxy failure into a success.
+func proxyStarted(msg, user []byte) bool {
+	rest, ok := bytes.CutPrefix(msg, []byte("proxy("))
+	if !ok {
+		return false
+	}
+	if rest, ok = bytes.CutPrefix(rest, user); !ok {
+		return false
+	}
+	if dest, ok := bytes.CutPrefix(rest, []byte(",")); ok {
+		i := 0
+		for i < len(dest) && (isDigit(dest[i]) || isHexLetter(dest[i]) || dest[i] == '.' || dest[i] == ':' || dest[i] == '[' || dest[i] == ']') {
+			i++
+		}
+		if i == 0 {
+			return false
+		}
+		rest = dest[i:]
+	}
+	return bytes.HasPrefix(rest, []byte("): started proxying to ")) ||
+		bytes.HasPrefix(rest, []byte("): Started proxying to "))
+}
+
+func isHexLetter(c byte) bool { return 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // login decodes a login-process line "<svc>-login: [Info: ]<message>: <elements>".
 //
@@ -108,7 +140,32 @@ func (p *Parser) login(f *frame, svc, msg []byte) (Event, Status) {
 	ev.Service = service(svc)
 	var e elems
 	if why := e.parse(msg, f.lineLen); why != "" {
+		if verb == verbProxy && !bytes.Contains(msg, []byte("tarted proxying to ")) {
+			return Event{}, Ignored
+		}
 		return malformed(ev, why)
+	}
+	if verb == verbProxy {
+		if !e.hasUser || !proxyStarted(msg, e.user) {
+			return Event{}, Ignored // a proxy failure or disconnect: the backend logs the verdict
+		}
+		verb = verbSuccess
+	}
+	var human, event []byte
+	if verb == verbEnd {
+		human, event = reasons(e.message)
+	}
+	if e.ambiguous {
+		// "user=<a>, method=X>": user "a" with method "X>", or user
+		// "a>, method=X" and no method. Dovecot logs the method of every
+		// authentication attempt, so when the line says there was one (a
+		// login, attempts, a credential verdict) the first reading is the
+		// only possible one; otherwise nothing tells.
+		if verb == verbEnd && attempts(human) == 0 {
+			if r, _ := classify(human, event); r != Failure || bytes.HasPrefix(human, []byte("tried to use ")) {
+				return malformed(ev, "ambiguous user field")
+			}
+		}
 	}
 	ev.RemoteIP, ev.Addr = e.ripText, e.addr
 	ev.User, ev.HasUser = string(e.user), e.hasUser
@@ -125,18 +182,17 @@ func (p *Parser) login(f *frame, svc, msg []byte) (Event, Status) {
 		ev.Result = Success
 	case verbLimit:
 		ev.Result, ev.Refused = Aborted, true
-		ev.Reason = string(bytes.TrimSpace(e.message))
+		ev.Reason = reasonText(bytes.TrimSpace(e.message))
 	case verbEnd:
-		human, event := reasons(e.message)
 		ev.Result, ev.Refused = classify(human, event)
 		ev.Attempts = attempts(human)
 		switch {
 		case len(human) > 0:
-			ev.Reason = string(human)
+			ev.Reason = reasonText(human)
 		case len(event) > 0:
 			ev.Reason = string(event)
 		default:
-			ev.Reason = string(bytes.TrimSpace(e.message))
+			ev.Reason = reasonText(bytes.TrimSpace(e.message))
 		}
 	}
 	return ev, Parsed
@@ -170,6 +226,10 @@ type elems struct {
 	tls     TLS
 	secured bool
 	session []byte
+	// ambiguous is set when the user field reads both as "<u>, method=M"
+	// and as "<u>, method=M>" without a method; user and method hold the
+	// first reading.
+	ambiguous bool
 }
 
 // parse decodes "<message>: <elements>" from the right (logformats.md §7.1,
@@ -178,8 +238,10 @@ type elems struct {
 // rip is the last "rip=" element; method the "method=" element right before
 // it; the user runs from the first ": user=<" to the ">" right before those.
 // Any other rip= must lie inside the user value, or the line is rejected,
-// as is a line whose user could end in two places. It returns why a line
-// cannot be decoded, or "".
+// as is a line whose elements after the rip could still be the user's (see
+// trailing). A user that can end before or after ", method=M>" sets
+// e.ambiguous (the caller decides). It returns why a line cannot be
+// decoded, or "".
 func (e *elems) parse(msg []byte, lineLen int) string {
 	r := lastElem(msg, "rip=")
 	if r < 0 {
@@ -199,11 +261,13 @@ func (e *elems) parse(msg []byte, lineLen int) string {
 		return "rip is not an IP address"
 	}
 	e.addr = a
-	e.trailing(v[end:])
-
 	before := msg[:r-2] // without ", rip=" / ": rip="
 	u := bytes.Index(msg, []byte(": user="))
-	if u < 0 || u >= r-2 {
+	userFirst := u >= 0 && u < r-2
+	if why := e.trailing(v[end:], userFirst); why != "" {
+		return why
+	}
+	if !userFirst {
 		// No user element (before the rip): nothing attacker-chosen and
 		// spaced precedes the rip, so a second rip= cannot be explained.
 		if lastElem(before, "rip=") >= 0 {
@@ -236,7 +300,7 @@ func (e *elems) parse(msg []byte, lineLen int) string {
 	whole, okB := userValue(val, bracket)
 	switch {
 	case okA && okB:
-		return "ambiguous user field"
+		e.user, e.method, e.ambiguous = withMethod, method, true
 	case okA:
 		e.user, e.method = withMethod, method
 	case okB:
@@ -263,8 +327,16 @@ func userValue(val []byte, bracket bool) ([]byte, bool) {
 }
 
 // trailing decodes the elements after rip: ", lip=…, mpid=…, TLS…, session=<…>".
-func (e *elems) trailing(rest []byte) {
-	tlsSeen := false
+//
+// With a user before the rip (userFirst), the rip is only Dovecot's if the
+// user really ends before it. On a line without a rip of its own (a login
+// over a UNIX socket) a user "x>, rip=6.6.6.6, lip=y" supplies one, and the
+// elements that follow show it: the method (which Dovecot logs before rip),
+// a repeated element, or an element ending in ">" where the user could end.
+// trailing returns why such a line cannot be decoded, or "".
+func (e *elems) trailing(rest []byte, userFirst bool) string {
+	const suspect = "elements after rip could belong to the user field"
+	tlsSeen, mpidSeen := false, false
 	for len(rest) > 2 {
 		rest = rest[2:] // ", "
 		tok := rest
@@ -273,13 +345,31 @@ func (e *elems) trailing(rest []byte) {
 		} else {
 			rest = nil
 		}
+		if len(tok) == 0 {
+			continue
+		}
 		switch {
 		case bytes.HasPrefix(tok, []byte("lip=")):
-			if e.lip == nil {
-				e.lip = tok[len("lip="):]
+			if e.lip != nil {
+				if userFirst {
+					return suspect
+				}
+				continue
 			}
+			e.lip = tok[len("lip="):]
+		case bytes.HasPrefix(tok, []byte("mpid=")):
+			if mpidSeen && userFirst {
+				return suspect
+			}
+			mpidSeen = true
 		case bytes.HasPrefix(tok, []byte("session=<")):
-			if e.session == nil && tok[len(tok)-1] == '>' {
+			if e.session != nil {
+				if userFirst {
+					return suspect
+				}
+				continue
+			}
+			if tok[len(tok)-1] == '>' {
 				e.session = tok[len("session=<") : len(tok)-1]
 			}
 		case string(tok) == "secured":
@@ -292,11 +382,28 @@ func (e *elems) trailing(rest []byte) {
 			if !tlsSeen {
 				e.tls, tlsSeen = TLSYes, true
 			}
+		case bytes.HasPrefix(tok, []byte("user=")):
+			if userFirst {
+				return suspect
+			}
+			// A user after the rip (custom element order): what follows
+			// may be the user's text; keep what was read before it.
+			if !tlsSeen {
+				e.tls = TLSUnknown
+			}
+			return ""
+		case bytes.HasPrefix(tok, []byte("method=")):
+			if userFirst {
+				return suspect // Dovecot logs the method before the rip
+			}
+		case userFirst && tok[len(tok)-1] == '>':
+			return suspect // the user could end here
 		}
 	}
 	if !tlsSeen {
 		e.tls = TLSNo // Dovecot drops the element for plaintext connections
 	}
+	return ""
 }
 
 // lastElem returns the index of the last key in b that starts an element

@@ -13,7 +13,7 @@ func ExampleParser_Parse() {
 		"Nov 22 10:00:01 mx1 dovecot: imap-login: Login: user=<alice@example.org>, method=PLAIN, rip=52.98.204.101, lip=198.51.100.25, mpid=4121, TLS, session=<6wzJvinOOLisEQAB>",
 		"Nov 22 10:00:02 mx1 postfix/smtpd[4711]: warning: unknown[203.0.113.10]:51234: SASL LOGIN authentication failed: (reason unavailable), sasl_username=admin",
 		"Nov 22 10:00:03 mx1 postfix/qmgr[812]: 4Xy7Hq1rZ2z9sWN: removed",
-		"Nov 22 10:00:04 mx1 dovecot: imap-login: Disconnected (auth failed, 1 attempts): user=<a>, method=EVIL>, rip=203.0.113.9",
+		"Nov 22 10:00:04 mx1 dovecot: imap-login: Disconnected (tried to use unsupported auth mechanism): user=<a>, method=EVIL>, rip=203.0.113.9",
 	} {
 		ev, st := p.Parse([]byte(line))
 		switch st {

@@ -60,6 +60,9 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(line, orig) {
 			t.Fatalf("Parse changed its input")
 		}
+		if p := []byte(ev.Program); len(p) > 0 && !dovecotIdent(p) && !smtpdIdent(p) && ev.Program != "auth" && ev.Program != "log" {
+			t.Fatalf("event from untrusted program %q: %+v", ev.Program, ev)
+		}
 		switch st {
 		case Ignored:
 			if ev != (Event{}) {

@@ -1,13 +1,14 @@
 package parse
 
 import (
+	"bytes"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // journal fields Parse reads from `journalctl -o json`.
 type journal struct {
-	message, ident, comm, host, pid, spid, realtime jspan
+	message, ident, comm, host, pid, spid, realtime, unit jspan
 }
 
 // jspan is a JSON value: raw bytes of the line, or a range of Parser.jbuf
@@ -25,7 +26,12 @@ type jspan struct {
 // __REALTIME_TIMESTAMP (µs, a string) as the time, _HOSTNAME as the host.
 // Records that are not JSON objects, or that come from other programs, are
 // Ignored; so are records whose _COMM is a tool that lets any user choose
-// SYSLOG_IDENTIFIER (logger, systemd-cat).
+// SYSLOG_IDENTIFIER (logger, systemd-cat), and records whose _SYSTEMD_UNIT
+// (set by journald, not by the sender) is not Dovecot's ("dovecot*") for a
+// Dovecot or PAM ident, or not Postfix's ("postfix*") for a Postfix one: a
+// web application calling openlog("dovecot") runs in its own unit.
+// Dovecot and Postfix never log a newline inside a login record, so a
+// MESSAGE holding one that would yield an event is Malformed.
 func (p *Parser) parseJournal(line []byte) (Event, Status) {
 	var j journal
 	p.jbuf = p.jbuf[:0]
@@ -44,6 +50,9 @@ func (p *Parser) parseJournal(line []byte) (Event, Status) {
 	}
 	var f frame
 	f.program = p.jbytes(ident)
+	if unit := p.jbytes(j.unit); j.unit.ok && !unitRuns(unit, f.program) {
+		return Event{}, Ignored
+	}
 	f.host = p.jbytes(j.host)
 	f.pid = p.jbytes(j.pid)
 	if len(f.pid) == 0 {
@@ -61,7 +70,22 @@ func (p *Parser) parseJournal(line []byte) (Event, Status) {
 	if !mayMatter(f.msg) {
 		return Event{}, Ignored
 	}
-	return p.dispatch(&f)
+	ev, st := p.dispatch(&f)
+	if st != Ignored && bytes.IndexByte(f.msg, '\n') >= 0 {
+		return malformed(ev, "message spans lines")
+	}
+	return ev, st
+}
+
+// unitRuns reports whether the systemd unit may run the program of ident.
+func unitRuns(unit, ident []byte) bool {
+	switch {
+	case dovecotIdent(ident), string(ident) == "auth":
+		return bytes.HasPrefix(unit, []byte("dovecot"))
+	case smtpdIdent(ident):
+		return bytes.HasPrefix(unit, []byte("postfix"))
+	}
+	return true
 }
 
 // jbytes returns the bytes of a span.
@@ -118,6 +142,8 @@ func (p *Parser) scanJournal(b []byte, j *journal) bool {
 			dst = &j.spid
 		case "__REALTIME_TIMESTAMP":
 			dst = &j.realtime
+		case "_SYSTEMD_UNIT":
+			dst = &j.unit
 		}
 		next, ok := p.value(b, i, dst)
 		if !ok {

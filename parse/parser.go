@@ -21,7 +21,8 @@ type Parser struct {
 	// and Postfix's own files). Zero means infer it: the first such stamp
 	// takes the year of Now, or the year before if the stamp would lie more
 	// than a day after Now; later stamps move to the next year when the
-	// month drops by six or more (Dec -> Jan).
+	// month drops by six or more (Dec -> Jan). A "Feb 29" stamp is placed
+	// in the last leap year up to the year so found (or set).
 	Year int
 	// Location is the zone of zone-less timestamps; nil means time.Local.
 	Location *time.Location
@@ -36,8 +37,9 @@ type Parser struct {
 	// imap-login: Info: Login: …", "@4000… imap-login: …") are accepted
 	// either way: syslog always writes a host and an ident, so a `logger`
 	// or a web application cannot produce them in a syslog file. Syslog
-	// lines are trusted only from the idents dovecot* (and dovecot-auth),
-	// auth (PAM lines only) and postfix*/…smtpd, whatever DovecotFile says.
+	// lines are trusted only from the idents dovecot and dovecot-auth, auth
+	// (PAM lines only) and postfix[-instance][/service…]/smtpd, whatever
+	// DovecotFile says.
 	DovecotFile bool
 
 	curYear   int // year inference state; 0 until the first year-less stamp
@@ -105,9 +107,9 @@ func (p *Parser) dispatch(f *frame) (Event, Status) {
 	}
 	prog := f.program
 	switch {
-	case bytes.HasPrefix(prog, []byte("dovecot")):
+	case dovecotIdent(prog):
 		return p.dovecot(f, stripSyslogTags(f.msg))
-	case bytes.HasPrefix(prog, []byte("postfix")) && bytes.HasSuffix(prog, []byte("/smtpd")):
+	case smtpdIdent(prog):
 		return p.postfix(f)
 	case string(prog) == "auth":
 		// PAM's own ident: only pam_*(dovecot:auth) lines.
@@ -125,6 +127,64 @@ func (p *Parser) dispatch(f *frame) (Event, Status) {
 	return Event{}, Ignored
 }
 
+// dovecotIdent reports whether prog is Dovecot's syslog ident: "dovecot",
+// or "dovecot-auth" (the 1.x auth process). Look-alikes such as
+// "dovecotx" or "dovecot-evil" are other programs.
+func dovecotIdent(prog []byte) bool {
+	return string(prog) == "dovecot" || string(prog) == "dovecot-auth"
+}
+
+// smtpdIdent reports whether prog is a Postfix smtpd ident: "postfix" or
+// "postfix-<instance>", any service names, then "/smtpd":
+// "postfix/smtpd", "postfix/submission/smtpd", "postfix-out.example/smtpd".
+// "postfixevil/smtpd" and "postfix/smtpd-fake" are not.
+func smtpdIdent(prog []byte) bool {
+	rest, ok := bytes.CutPrefix(prog, []byte("postfix"))
+	if !ok {
+		return false
+	}
+	if inst, ok := bytes.CutPrefix(rest, []byte("-")); ok {
+		i := bytes.IndexByte(inst, '/')
+		if i <= 0 || !identWord(inst[:i]) {
+			return false
+		}
+		rest = inst[i:]
+	}
+	mid, ok := bytes.CutSuffix(rest, []byte("/smtpd"))
+	if !ok {
+		return false
+	}
+	// Service names between "postfix" and "/smtpd": "", "/submission".
+	for len(mid) > 0 {
+		if mid[0] != '/' {
+			return false
+		}
+		mid = mid[1:]
+		j := bytes.IndexByte(mid, '/')
+		if j < 0 {
+			j = len(mid)
+		}
+		if !identWord(mid[:j]) {
+			return false
+		}
+		mid = mid[j:]
+	}
+	return true
+}
+
+// identWord reports whether b is a non-empty run of [A-Za-z0-9._-].
+func identWord(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !(isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // stripSyslogTags removes a Solaris "[ID 583609 mail.info] " tag.
 func stripSyslogTags(msg []byte) []byte {
 	if rest, ok := bytes.CutPrefix(msg, []byte("[ID ")); ok {
@@ -133,6 +193,16 @@ func stripSyslogTags(msg []byte) []byte {
 		}
 	}
 	return msg
+}
+
+// reasonText returns a logged reason as Event.Reason: a password note,
+// "(given password: …)" or "(SHA1 of given password: …)", and everything
+// after it are cut off, wherever the reason came from (logformats.md §7.10).
+func reasonText(b []byte) string {
+	if i := bytes.Index(b, []byte("given password")); i >= 0 {
+		b = bytes.TrimRight(bytes.TrimSuffix(bytes.TrimSuffix(b[:i], []byte("SHA1 of ")), []byte("(")), " ")
+	}
+	return string(b)
 }
 
 // base returns an Event with the framing's fields set.

@@ -32,7 +32,7 @@ func (p *Parser) postfix(f *frame) (Event, Status) {
 // returns the address text and what follows.
 func namaddr(b []byte) (addr, rest []byte, ok bool) {
 	lb := bytes.IndexByte(b, '[')
-	if lb <= 0 || bytes.IndexByte(b[:lb], ' ') >= 0 {
+	if lb <= 0 || !identWord(b[:lb]) {
 		return nil, nil, false
 	}
 	rb := bytes.IndexByte(b[lb:], ']')
@@ -67,7 +67,9 @@ func (p *Parser) postfixFailed(f *frame, b []byte) (Event, Status) {
 	}
 	rest, ok = bytes.CutPrefix(rest, []byte(": SASL "))
 	if !ok {
-		return Event{}, Ignored
+		// Postfix logs a forward-confirmed host name only if it is a valid
+		// one, so "evil[6.6.6.6].example[203.0.113.5]" is no namaddr.
+		return malformed(p.postfixBase(f), "client name and address cannot be told apart")
 	}
 	sp := bytes.IndexByte(rest, ' ')
 	if sp <= 0 {
@@ -89,7 +91,7 @@ func (p *Parser) postfixFailed(f *frame, b []byte) (Event, Status) {
 		if string(reason) == "Connection lost to authentication server" {
 			ev.Result = Aborted // the SASL backend is down: no credential verdict
 		}
-		ev.Reason = string(reason)
+		ev.Reason = reasonText(reason)
 	case bytes.HasPrefix(rest, []byte(" authentication aborted")):
 		ev.Result, ev.Reason = Aborted, "authentication aborted"
 	default:
@@ -109,7 +111,7 @@ func (p *Parser) postfixClient(f *frame, msg []byte) (Event, Status) {
 	}
 	rest, ok = bytes.CutPrefix(rest, []byte(", sasl_method="))
 	if !ok {
-		return Event{}, Ignored
+		return malformed(p.postfixBase(f), "client name and address cannot be told apart")
 	}
 	method := rest
 	if i := bytes.Index(rest, []byte(", ")); i >= 0 {

@@ -59,6 +59,23 @@ func monthOf(b []byte) int {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
+// daysIn returns the number of days of month in year; year 0 stands for
+// a leap year (a year-less stamp may be Feb 29).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year == 0 || isLeap(year) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
 // digits2 reads two decimal digits at b[i:].
 func digits2(b []byte, i int) (int, bool) {
 	if i+2 > len(b) || !isDigit(b[i]) || !isDigit(b[i+1]) {
@@ -111,7 +128,7 @@ func bsdStamp(b []byte, st *stamp) (int, bool) {
 		day = day*10 + int(b[i]-'0')
 		i++
 	}
-	if day < 1 || day > 31 || i >= len(b) || b[i] != ' ' {
+	if day < 1 || day > daysIn(mon, 0) || i >= len(b) || b[i] != ' ' {
 		return 0, false
 	}
 	i++
@@ -136,7 +153,7 @@ func isoStamp(b []byte, st *stamp) (int, bool) {
 	y2, ok2 := digits2(b, 2)
 	mo, ok3 := digits2(b, 5)
 	d, ok4 := digits2(b, 8)
-	if !ok1 || !ok2 || !ok3 || !ok4 || mo < 1 || mo > 12 || d < 1 || d > 31 {
+	if !ok1 || !ok2 || !ok3 || !ok4 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y1*100+y2) {
 		return 0, false
 	}
 	i, ok := clock(b, 11, st)
@@ -242,6 +259,13 @@ func (p *Parser) time(st *stamp) time.Time {
 	switch st.kind {
 	case stampYearless:
 		y := p.yearFor(st)
+		if st.month == 2 && st.day == 29 {
+			// Only a leap year has one: a year inferred (or set) wrong
+			// must not turn it into Mar 1. Take the last leap year.
+			for !isLeap(y) {
+				y--
+			}
+		}
 		return time.Date(y, time.Month(st.month), st.day, st.hour, st.min, st.sec, st.nsec, p.loc())
 	case stampCivil:
 		loc := p.loc()
@@ -276,6 +300,9 @@ func (p *Parser) yearFor(st *stamp) int {
 		t := time.Date(y, time.Month(st.month), st.day, st.hour, st.min, st.sec, 0, p.loc())
 		if t.After(now.Add(24 * time.Hour)) {
 			y--
+		}
+		for st.month == 2 && st.day == 29 && !isLeap(y) {
+			y-- // the stamp can only be from a leap year
 		}
 		p.curYear, p.lastMonth = y, st.month
 		return y
