@@ -342,3 +342,26 @@ func TestScanFollowState(t *testing.T) {
 		t.Fatalf("after restart: %s", got)
 	}
 }
+
+// TestCorpusCLI scans the real public sample logs in ../shared/corpus
+// (absent in a user's clone: skipped) through the whole CLI: every file
+// must scan cleanly and yield events.
+func TestCorpusCLI(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "*.log"))
+	if len(files) == 0 {
+		t.Skip("../shared/corpus not present")
+	}
+	iso := isolated(t)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			args := append(append([]string{"scan"}, iso...), "--events", "--format", "jsonl", f)
+			var out, errb bytes.Buffer
+			if code := Main(args, nil, &out, &errb); code != exitOK {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			if evs := jsonlEvents(t, out.String()); len(evs) == 0 {
+				t.Errorf("no events from %s", f)
+			}
+		})
+	}
+}
