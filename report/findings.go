@@ -174,35 +174,23 @@ func splitEvidence(e string) (file, line string) {
 }
 
 // appendGitHubData escapes an annotation message: % \r \n.
-func appendGitHubData(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '%':
-			b = append(b, "%25"...)
-		case '\r':
-			b = append(b, "%0D"...)
-		case '\n':
-			b = append(b, "%0A"...)
-		default:
-			b = append(b, c)
-		}
-	}
-	return b
-}
+func appendGitHubData(b []byte, s string) []byte { return appendGitHubEscaped(b, s, false) }
 
 // appendGitHubProperty escapes an annotation property value: % \r \n : ,.
-func appendGitHubProperty(b []byte, s string) []byte {
+func appendGitHubProperty(b []byte, s string) []byte { return appendGitHubEscaped(b, s, true) }
+
+func appendGitHubEscaped(b []byte, s string, property bool) []byte {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '%':
+		switch c := s[i]; {
+		case c == '%':
 			b = append(b, "%25"...)
-		case '\r':
+		case c == '\r':
 			b = append(b, "%0D"...)
-		case '\n':
+		case c == '\n':
 			b = append(b, "%0A"...)
-		case ':':
+		case property && c == ':':
 			b = append(b, "%3A"...)
-		case ',':
+		case property && c == ',':
 			b = append(b, "%2C"...)
 		default:
 			b = append(b, c)

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -223,27 +222,20 @@ var mechanismCSVColumns = append(append([]string{"user", "rip", "mechanism", "cl
 	originCSVColumns...), "as_org")
 
 func writeMechanismsCSV(w io.Writer, m *Mechanisms) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(mechanismCSVColumns); err != nil {
-		return err
-	}
-	for _, r := range m.Rows() {
-		uses := r.Mechanisms
-		if r.OtherMechanisms > 0 {
-			uses = append(uses, MechanismUse{Name: "other", Class: OtherAuth, Count: r.OtherMechanisms})
-		}
-		for _, u := range uses {
-			row := []string{csvCell(r.User), csvCell(r.RemoteIP), csvCell(u.Name), string(u.Class),
-				strconv.FormatInt(u.Count, 10), csvTime(u.First), csvTime(u.Last), strings.Join(r.Services, " ")}
-			row = append(row, originCSV(r.Origin)...)
-			row = append(row, csvCell(r.Origin.ASOrg))
-			if err := cw.Write(row); err != nil {
-				return err
+	return writeCSV(w, mechanismCSVColumns, func(yield func([]string) bool) {
+		for _, r := range m.Rows() {
+			uses := r.Mechanisms
+			if r.OtherMechanisms > 0 {
+				uses = append(uses, MechanismUse{Name: "other", Class: OtherAuth, Count: r.OtherMechanisms})
+			}
+			for _, u := range uses {
+				if !yield(withOriginCSV([]string{csvCell(r.User), csvCell(r.RemoteIP), csvCell(u.Name), string(u.Class),
+					strconv.FormatInt(u.Count, 10), csvTime(u.First), csvTime(u.Last), strings.Join(r.Services, " ")}, r.Origin)) {
+					return
+				}
 			}
 		}
-	}
-	cw.Flush()
-	return cw.Error()
+	})
 }
 
 // WriteInsecure writes the answer to "is anything still logging in
@@ -447,21 +439,14 @@ var insecureCSVColumns = append(append([]string{"user", "rip", "service", "count
 	originCSVColumns...), "as_org")
 
 func writeInsecureCSV(w io.Writer, s *Insecure) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(insecureCSVColumns); err != nil {
-		return err
-	}
-	for _, r := range s.Rows() {
-		row := []string{csvCell(r.User), csvCell(r.RemoteIP), csvCell(r.Service), strconv.FormatInt(r.Count, 10),
-			csvTime(r.First), csvTime(r.Last), csvCell(mechanismNames(r.Mechanisms, r.OtherMechanisms))}
-		row = append(row, originCSV(r.Origin)...)
-		row = append(row, csvCell(r.Origin.ASOrg))
-		if err := cw.Write(row); err != nil {
-			return err
+	return writeCSV(w, insecureCSVColumns, func(yield func([]string) bool) {
+		for _, r := range s.Rows() {
+			if !yield(withOriginCSV([]string{csvCell(r.User), csvCell(r.RemoteIP), csvCell(r.Service), strconv.FormatInt(r.Count, 10),
+				csvTime(r.First), csvTime(r.Last), csvCell(mechanismNames(r.Mechanisms, r.OtherMechanisms))}, r.Origin)) {
+				return
+			}
 		}
-	}
-	cw.Flush()
-	return cw.Error()
+	})
 }
 
 // WriteIntermediaries writes the answer to "which users' mail lives in
@@ -557,22 +542,17 @@ var intermediaryCSVColumns = []string{"user", "provider", "product", "count", "f
 	"addresses", "address_count", "countries", "asns", "as_orgs"}
 
 func writeIntermediariesCSV(w io.Writer, s *Summary) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(intermediaryCSVColumns); err != nil {
-		return err
-	}
-	for _, r := range s.Intermediaries() {
-		asns := make([]string, len(r.ASNs))
-		for i, a := range r.ASNs {
-			asns[i] = strconv.FormatUint(uint64(a), 10)
+	return writeCSV(w, intermediaryCSVColumns, func(yield func([]string) bool) {
+		for _, r := range s.Intermediaries() {
+			asns := make([]string, len(r.ASNs))
+			for i, a := range r.ASNs {
+				asns[i] = strconv.FormatUint(uint64(a), 10)
+			}
+			if !yield([]string{csvCell(r.User), csvCell(r.Provider), csvCell(r.Product), strconv.FormatInt(r.Count, 10),
+				csvTime(r.First), csvTime(r.Last), csvCell(strings.Join(r.Addresses, " ")), strconv.Itoa(r.AddressCount),
+				csvCell(strings.Join(r.Countries, " ")), strings.Join(asns, " "), csvCell(strings.Join(r.ASOrgs, "; "))}) {
+				return
+			}
 		}
-		row := []string{csvCell(r.User), csvCell(r.Provider), csvCell(r.Product), strconv.FormatInt(r.Count, 10),
-			csvTime(r.First), csvTime(r.Last), csvCell(strings.Join(r.Addresses, " ")), strconv.Itoa(r.AddressCount),
-			csvCell(strings.Join(r.Countries, " ")), strings.Join(asns, " "), csvCell(strings.Join(r.ASOrgs, "; "))}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	})
 }

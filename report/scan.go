@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -223,22 +222,15 @@ var loginCSVColumns = append(append([]string{"user", "rip", "count", "refused", 
 	originCSVColumns...), "as_org")
 
 func writeLoginsCSV(w io.Writer, s *Summary) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(loginCSVColumns); err != nil {
-		return err
-	}
-	for _, l := range s.Logins() {
-		row := []string{csvCell(l.User), csvCell(l.RemoteIP), strconv.FormatInt(l.Count, 10),
-			strconv.FormatInt(l.Refused, 10), csvTime(l.First), csvTime(l.Last),
-			strings.Join(l.Services, " "), l.TLS}
-		row = append(row, originCSV(l.Origin)...)
-		row = append(row, csvCell(l.Origin.ASOrg))
-		if err := cw.Write(row); err != nil {
-			return err
+	return writeCSV(w, loginCSVColumns, func(yield func([]string) bool) {
+		for _, l := range s.Logins() {
+			if !yield(withOriginCSV([]string{csvCell(l.User), csvCell(l.RemoteIP), strconv.FormatInt(l.Count, 10),
+				strconv.FormatInt(l.Refused, 10), csvTime(l.First), csvTime(l.Last),
+				strings.Join(l.Services, " "), l.TLS}, l.Origin)) {
+				return
+			}
 		}
-	}
-	cw.Flush()
-	return cw.Error()
+	})
 }
 
 func writeScanJSON(w io.Writer, s *Summary, findings []rules.Finding) error {

@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -184,6 +186,28 @@ func csvTime(t time.Time) string {
 
 // originCSVColumns names the columns originCSV fills.
 var originCSVColumns = []string{"origin_class", "origin_provider", "origin_product", "origin_labels", "origin_confidence", "origin_asn", "origin_country"}
+
+// withOriginCSV appends o's originCSV cells and its AS organisation to
+// row: the tail of every per-address CSV table.
+func withOriginCSV(row []string, o ipranges.Origin) []string {
+	return append(append(row, originCSV(o)...), csvCell(o.ASOrg))
+}
+
+// writeCSV writes header, then each row of rows, as one CSV table. The
+// cells must already be safe (csvCell): writeCSV only quotes.
+func writeCSV(w io.Writer, header []string, rows iter.Seq[[]string]) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for row := range rows {
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
 
 // originCSV flattens an origin into the origin_* CSV cells: class,
 // provider, product, labels (names joined by spaces), confidence, asn,
