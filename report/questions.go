@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -186,11 +187,7 @@ type MechanismRow struct {
 // Rows returns one row per user and address, sorted by user, then
 // address.
 func (m *Mechanisms) Rows() []MechanismRow {
-	keys := make([]pairKey, 0, len(m.rows))
-	for k := range m.rows {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, comparePair)
+	keys := slices.SortedFunc(maps.Keys(m.rows), comparePair)
 	out := make([]MechanismRow, 0, len(keys))
 	for _, k := range keys {
 		r := m.rows[k]
@@ -379,11 +376,7 @@ type InsecureRow struct {
 // Rows returns the cleartext logins per user, address and service, sorted
 // by user, then address, then service.
 func (s *Insecure) Rows() []InsecureRow {
-	keys := make([]insecureKey, 0, len(s.rows))
-	for k := range s.rows {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b insecureKey) int {
+	keys := slices.SortedFunc(maps.Keys(s.rows), func(a, b insecureKey) int {
 		return cmp.Or(comparePair(a.pairKey, b.pairKey), strings.Compare(a.service, b.service))
 	})
 	out := make([]InsecureRow, 0, len(keys))

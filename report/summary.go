@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"hash/maphash"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -271,11 +272,7 @@ type Login struct {
 // address.
 func (s *Summary) Logins() []Login {
 	out := make([]Login, 0, len(s.pairs))
-	keys := make([]pairKey, 0, len(s.pairs))
-	for k := range s.pairs {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b pairKey) int {
+	keys := slices.SortedFunc(maps.Keys(s.pairs), func(a, b pairKey) int {
 		return cmp.Or(
 			strings.Compare(a.user, b.user),
 			compareBool(a.hasUser, b.hasUser),
@@ -430,11 +427,7 @@ type AddressFailures struct {
 // Failures returns the failures per address, sorted by count (most
 // first), then address.
 func (s *Summary) Failures() []AddressFailures {
-	keys := make([]addrKey, 0, len(s.fails))
-	for k := range s.fails {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b addrKey) int {
+	keys := slices.SortedFunc(maps.Keys(s.fails), func(a, b addrKey) int {
 		return cmp.Or(cmp.Compare(s.fails[b].count, s.fails[a].count), a.compare(b))
 	})
 	out := make([]AddressFailures, 0, len(keys))
