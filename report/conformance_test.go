@@ -18,6 +18,7 @@ var (
 	findingKeys = []string{"rule", "severity", "user", "rip", "addresses", "origin", "first", "last",
 		"count", "evidence", "message"}
 	originKeys = []string{"class", "provider", "product", "labels", "confidence", "asn", "country"}
+	labelKeys  = []string{"name", "prefix", "source", "date", "detail"}
 )
 
 // objectKeys returns the top-level keys of the JSON object in data, in
@@ -59,6 +60,15 @@ func checkOrigin(t *testing.T, raw json.RawMessage) {
 	}
 	if string(m["labels"]) == "null" {
 		t.Errorf("origin labels is null, want a list")
+	}
+	var labels []json.RawMessage
+	if err := json.Unmarshal(m["labels"], &labels); err != nil {
+		t.Fatalf("origin labels: %v", err)
+	}
+	for _, l := range labels {
+		if keys, _ := objectKeys(t, l); !slices.Equal(keys, labelKeys) {
+			t.Errorf("label keys %v, want %v", keys, labelKeys)
+		}
 	}
 }
 

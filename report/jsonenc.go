@@ -145,6 +145,8 @@ func appendOrigin(b []byte, o ipranges.Origin) []byte {
 		b = appendStringOrNull(b, l.Source)
 		b = append(b, `,"date":`...)
 		b = appendStringOrNull(b, l.Date)
+		b = append(b, `,"detail":`...)
+		b = appendStringOrNull(b, l.Detail)
 		b = append(b, '}')
 	}
 	b = append(b, `],"confidence":`...)
