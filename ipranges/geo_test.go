@@ -1,53 +1,31 @@
 package ipranges
 
 import (
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"github.com/mailaudit/mailaudit/internal/geoiptest"
 )
 
 // writeMMDB builds a small GeoIP database in dir.
 func writeMMDB(t *testing.T, dir, file, dbType string, recs map[string]mmdbtype.Map) string {
 	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: dbType, RecordSize: 24, IncludeReservedNetworks: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for cidr, v := range recs {
-		_, n, err := net.ParseCIDR(cidr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tree.Insert(n, v); err != nil {
-			t.Fatal(err)
-		}
-	}
 	p := filepath.Join(dir, file)
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := tree.WriteTo(f); err != nil {
+	if err := geoiptest.Write(p, dbType, recs); err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-func country(iso string) mmdbtype.Map {
-	c := mmdbtype.Map{"iso_code": mmdbtype.String(iso), "geoname_id": mmdbtype.Uint32(1), "names": mmdbtype.Map{"en": mmdbtype.String(iso)}}
-	return mmdbtype.Map{"country": c, "registered_country": c}
-}
-
-func asnRec(n uint32, org string) mmdbtype.Map {
-	return mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(n), "autonomous_system_organization": mmdbtype.String(org)}
-}
+var (
+	country = geoiptest.Country
+	asnRec  = geoiptest.ASN
+)
 
 // geoFixtures writes a country and an ASN database into dir.
 func geoFixtures(t *testing.T, dir string) (countryDB, asnDB string) {

@@ -49,6 +49,7 @@ func TestLayering(t *testing.T) {
 		"logfile":             {"internal/atomicfile"},
 		"ipranges":            {"internal/atomicfile"},
 		"internal/atomicfile": nil,
+		"internal/geoiptest":  nil,
 		"loggen":              nil,
 		"rules":               {"parse", "ipranges"},
 		"baseline":            {"rules", "parse", "ipranges"},
