@@ -120,3 +120,24 @@ func SortOldestFirst(paths []string) []string {
 	}
 	return out
 }
+
+// CurrentOnly returns the paths that are not rotated generations of
+// another path in the list: for `mail.log*` it keeps mail.log and drops
+// mail.log.1 and mail.log.2.gz, which Resume reads from the saved state
+// by itself. A rotated generation whose current log is not in the list
+// is kept.
+func CurrentOnly(paths []string) []string {
+	current := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		if g := parseGeneration(p); g.class == genCurrent {
+			current[g.stem] = true
+		}
+	}
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		if g := parseGeneration(p); g.class == genCurrent || !current[g.stem] {
+			out = append(out, p)
+		}
+	}
+	return out
+}

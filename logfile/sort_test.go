@@ -47,3 +47,23 @@ func TestSortOldestFirst(t *testing.T) {
 		})
 	}
 }
+
+func TestCurrentOnly(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"glob", []string{"/var/log/mail.log", "/var/log/mail.log.1", "/var/log/mail.log.2.gz"}, []string{"/var/log/mail.log"}},
+		{"dated", []string{"mail.log-20261101.gz", "mail.log", "mail.err"}, []string{"mail.log", "mail.err"}},
+		{"generation alone is kept", []string{"mail.log.1", "other.log"}, []string{"mail.log.1", "other.log"}},
+		{"nothing rotated", []string{"a.log", "b.log"}, []string{"a.log", "b.log"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CurrentOnly(tt.in); !slices.Equal(got, tt.want) {
+				t.Errorf("CurrentOnly(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

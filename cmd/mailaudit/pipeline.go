@@ -209,7 +209,9 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 		return err
 	}
 	var ie inputError
-	for _, path := range paths {
+	// `mail.log*` names the rotated generations too: Resume reads them
+	// from the saved position itself, so only the live logs are resumed.
+	for _, path := range logfile.CurrentOnly(paths) {
 		if path == "-" {
 			return usagef("--state cannot resume stdin")
 		}

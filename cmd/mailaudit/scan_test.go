@@ -175,7 +175,8 @@ func TestScanState(t *testing.T) {
 	iso := isolated(t)
 	run := func() []string {
 		t.Helper()
-		args := append(append([]string{"scan"}, iso...), "--state", state, "--events", "--format", "jsonl", log)
+		// As cron runs it: a glob that also names the rotated generation.
+		args := append(append([]string{"scan"}, iso...), "--state", state, "--events", "--format", "jsonl", log, log+".1")
 		var out, errb bytes.Buffer
 		if code := Main(args, nil, &out, &errb); code != exitOK {
 			t.Fatalf("exit %d: %s", code, errb.String())
