@@ -141,3 +141,8 @@ func CurrentOnly(paths []string) []string {
 	}
 	return out
 }
+
+// LogOf returns the log that path is a generation of: "mail.log" for
+// mail.log, mail.log.2.gz and mail.log-20261108. Paths with the same LogOf
+// are one log in time order once sorted by SortOldestFirst.
+func LogOf(path string) string { return parseGeneration(path).stem }

@@ -67,3 +67,14 @@ func TestCurrentOnly(t *testing.T) {
 		})
 	}
 }
+
+func TestLogOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"/var/log/mail.log": "/var/log/mail.log", "/var/log/mail.log.2.gz": "/var/log/mail.log",
+		"mail.log-20261108": "mail.log", "mail.err": "mail.err", "-": "-",
+	} {
+		if got := LogOf(in); got != want {
+			t.Errorf("LogOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

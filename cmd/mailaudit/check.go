@@ -39,8 +39,8 @@ rule names and severities, in any case; anything else is a usage error.
 A threshold that covers not-allowlisted needs --allow, and one that names a
 rule the --config disables is a usage error: the gate must be able to fail.
 
-check reads whole runs: events of several files (a journald export and a
-log file, several servers) are put in time order before the rules see them.
+When check reads several logs (a journald export and a log file, several
+servers), their events are put in time order before the rules see them.
 
 check fails closed: a file it cannot read, a truncated .gz, a config or
 allowlist it cannot load exit 3, and a login-looking line it cannot parse
@@ -89,7 +89,7 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	if o.rules.allow == "" && cfg.NotAllowlisted.Enabled && th.Matches(rules.Finding{Rule: rules.RuleNotAllowlisted, Severity: cfg.NotAllowlisted.Severity}) {
 		return usagef("check needs --allow FILE for its threshold %s (which includes not-allowlisted), or a --fail-on without it", th)
 	}
-	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "", false)
+	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "", !overlapping(args))
 	if err != nil {
 		return err
 	}

@@ -134,7 +134,7 @@ func runReport(e *env, o *reportOptions, q question, args []string) error {
 	if err != nil || f == report.GitHub {
 		return usagef("--format must be table, json, jsonl or csv, not %q", o.format)
 	}
-	p, done, err := newPipeline(e, &o.input, nil, &o.ranges, &o.filter, false, false)
+	p, done, err := newPipeline(e, &o.input, nil, &o.ranges, &o.filter, false, true)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mailaudit/mailaudit/baseline"
+	"github.com/mailaudit/mailaudit/logfile"
 	"github.com/mailaudit/mailaudit/report"
 	"github.com/mailaudit/mailaudit/rules"
 )
@@ -174,7 +175,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 	if o.follow && (len(args) != 1 || args[0] == "-") {
 		return usagef("--follow takes exactly one FILE (not stdin)")
 	}
-	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.follow || o.state != "", o.follow)
+	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.follow || o.state != "", o.follow || !overlapping(args))
 	if err != nil {
 		return err
 	}
@@ -271,10 +272,12 @@ func (p *pipeline) output(out *bufio.Writer, f report.Format) error {
 // newPipeline builds the pipeline shared by scan, check and report from
 // their flags; done releases what it opened. A nil rf runs no rules
 // (the reports print none). persistent runs (--state, --follow) learn the
-// baseline across runs by default; live runs (--follow) give each event
-// to the rules at once, the others put the run's events in time order
-// first (several files or a journald export may overlap in time).
-func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filterFlags, persistent, live bool) (*pipeline, func() error, error) {
+// baseline across runs by default. ordered says the events come in time
+// order (one log and its rotated generations, or a followed log), so the
+// rules get each at once; otherwise (several logs, a journald export and
+// a file, which may overlap in time) a bounded buffer puts them in order
+// first.
+func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filterFlags, persistent, ordered bool) (*pipeline, func() error, error) {
 	loc, err := in.location()
 	if err != nil {
 		return nil, nil, err
@@ -299,7 +302,7 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 	p := &pipeline{
 		cls:   cls,
 		eng:   eng,
-		rules: rulesFor(eng, !live),
+		rules: rulesFor(eng, !ordered),
 		sum:   report.NewSummary(),
 		keep:  keep,
 		prog:  newProgress(e.stderr, in.progress),
@@ -322,4 +325,16 @@ func rulesFor(eng *rules.Engine, reorder bool) ruleRunner {
 		return rules.NewReorder(eng, rules.DefaultReorderCapacity)
 	}
 	return eng
+}
+
+// overlapping reports whether paths name more than one log (apart from
+// rotated generations of one log, which are read oldest first and so in
+// time order): their events may overlap in time.
+func overlapping(paths []string) bool {
+	for _, p := range paths[min(1, len(paths)):] {
+		if logfile.LogOf(p) != logfile.LogOf(paths[0]) {
+			return true
+		}
+	}
+	return false
 }
