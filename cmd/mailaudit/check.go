@@ -55,9 +55,9 @@ fails the check (rule ` + ruleMalformed + `) whatever --fail-on says.
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.format, "format", "table", "output: table, json, jsonl, csv, github (Actions annotations)")
-	fs.StringVar(&o.failOn, "fail-on", "", "a severity (info…critical) or comma-separated rule names (default: not-allowlisted)")
-	fs.StringVar(&o.state, "state", "", "check only what was added since the last run (positions saved in this file)")
+	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, json, jsonl, csv, github (Actions annotations)")
+	fs.StringVar(&o.failOn, "fail-on", "", "fail on `RULES|SEVERITY`: a severity (info…critical) or comma-separated rule names (default: not-allowlisted)")
+	fs.StringVar(&o.state, "state", "", "check only what was added since the last run (positions saved in state `FILE`)")
 	o.input.register(fs)
 	o.rules.register(fs)
 	o.ranges.register(fs)

@@ -11,6 +11,7 @@ import (
 	"github.com/mailaudit/mailaudit/ipranges"
 	"github.com/mailaudit/mailaudit/parse"
 	"github.com/mailaudit/mailaudit/report"
+	"github.com/mailaudit/mailaudit/rules"
 )
 
 // filterFlags narrow the events a command looks at: one mailbox, a time
@@ -25,11 +26,11 @@ type filterFlags struct {
 }
 
 func (f *filterFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.user, "user", "", "only events of this user (exact match); as a table, the user's access history in time order")
-	fs.StringVar(&f.since, "since", "", "only events at or after: a date (2026-07-01), RFC3339, or a duration back from now (24h)")
-	fs.StringVar(&f.until, "until", "", "only events before: a date (the whole day is included), RFC3339, or a duration back from now")
-	fs.StringVar(&f.address, "address", "", "only events from this address or CIDR")
-	fs.StringVar(&f.provider, "provider", "", "only events whose address belongs to this provider (microsoft, google, amazon, …)")
+	fs.StringVar(&f.user, "user", "", "the access history of `USER`: that user's events in time order (case and surrounding spaces do not matter)")
+	fs.StringVar(&f.since, "since", "", "only events at or after `WHEN`: a date (2026-07-01), RFC3339, or a duration back from now (24h)")
+	fs.StringVar(&f.until, "until", "", "only events before `WHEN`: a date (the whole day is included), RFC3339, or a duration back from now")
+	fs.StringVar(&f.address, "address", "", "only events from this address or `CIDR`")
+	fs.StringVar(&f.provider, "provider", "", "only events whose address belongs to `PROVIDER` (microsoft, google, amazon, …)")
 }
 
 // keep returns the filter, or nil when no filter flag is set. Dates and
@@ -56,10 +57,10 @@ func (f *filterFlags) keep(loc *time.Location) (func(parse.Event, ipranges.Origi
 	if f.user == "" && since.IsZero() && until.IsZero() && !pfx.IsValid() && f.provider == "" {
 		return nil, nil
 	}
-	user, provider := f.user, strings.ToLower(f.provider)
+	user, provider := rules.CanonicalUser(f.user), strings.ToLower(f.provider)
 	return func(ev parse.Event, o ipranges.Origin) bool {
 		switch {
-		case f.user != "" && (!ev.HasUser || ev.User != user):
+		case f.user != "" && (!ev.HasUser || rules.CanonicalUser(ev.User) != user):
 			return false
 		case !since.IsZero() && ev.Time.Before(since):
 			return false

@@ -49,7 +49,8 @@ func newRootCmd(e *env) *cobra.Command {
 		Long: `mailaudit reads Dovecot and Postfix logs and reports every login: the users'
 own devices apart from cloud intermediaries (new Outlook, Outlook mobile,
 Gmail's fetcher, …), hosting networks and private space, with anomaly rules
-on top.` + exitHelp,
+on top.
+` + exitHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(_ *cobra.Command, args []string) error {

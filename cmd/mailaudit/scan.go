@@ -28,8 +28,8 @@ type inputFlags struct {
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.year, "year", 0, "year of year-less syslog timestamps (default: inferred, Dec→Jan aware)")
-	fs.StringVar(&f.tz, "tz", "", "time zone of zone-less timestamps, e.g. Europe/Berlin (default: local)")
-	fs.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (terminal only), always, never")
+	fs.StringVar(&f.tz, "tz", "", "`ZONE` of zone-less timestamps, e.g. Europe/Berlin (default: local time)")
+	fs.StringVar(&f.progress, "progress", "auto", "progress on stderr, `WHEN`: auto (terminal only), always, never")
 }
 
 func (f *inputFlags) location() (*time.Location, error) {
@@ -54,10 +54,10 @@ type ruleFlags struct {
 }
 
 func (f *ruleFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.config, "config", "", "rules config (TOML): thresholds, windows, severities")
-	fs.StringVar(&f.allow, "allow", "", "allowlist file: addresses, CIDRs, per-user and provider entries")
-	fs.StringVar(&f.stateDir, "state-dir", "", "where the learned baseline lives (default: $XDG_STATE_HOME/mailaudit, /var/lib/mailaudit as root)")
-	fs.StringVar(&f.baseline, "baseline", "auto", "known devices per user: memory (this run only), state (learned across runs, in --state-dir), or auto (state with --state or --follow, else memory)")
+	fs.StringVar(&f.config, "config", "", "rules config `FILE` (TOML): thresholds, windows, severities")
+	fs.StringVar(&f.allow, "allow", "", "allowlist `FILE`: addresses, CIDRs, per-user and provider entries")
+	fs.StringVar(&f.stateDir, "state-dir", "", "`DIR` of the learned baseline (default: $XDG_STATE_HOME/mailaudit, ~/.local/state/mailaudit, /var/lib/mailaudit as root)")
+	fs.StringVar(&f.baseline, "baseline", "auto", "known devices per user, `MODE`: memory (this run only), state (learned across runs, in --state-dir), or auto (state with --state or --follow, else memory)")
 }
 
 // loadConfig returns the rules config of --config, or the defaults; it
@@ -154,12 +154,12 @@ the findings of the anomaly rules.
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.format, "format", "table", "output: table, json, jsonl, csv")
+	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, json, jsonl, csv")
 	fs.BoolVar(&o.events, "events", false, "print one record per login/auth event instead of the summary")
 	fs.BoolVarP(&o.follow, "follow", "f", false, "keep reading FILE as it grows, through log rotation, until interrupted: as a table, one line per event and finding; otherwise findings (or --events) as they happen")
 	fs.BoolVar(&o.fromHead, "from-start", false, "with --follow: read the file from its start instead of its end (--state continues from the saved position)")
 	fs.DurationVar(&o.interval, "interval", 250*time.Millisecond, "with --follow: how often to look for new lines")
-	fs.StringVar(&o.state, "state", "", "resume from and save positions in this state file (cron/systemd timers; with --follow: where a restarted service continues)")
+	fs.StringVar(&o.state, "state", "", "resume from and save positions in state `FILE` (cron/systemd timers; with --follow: where a restarted service continues)")
 	o.input.register(fs)
 	o.rules.register(fs)
 	o.ranges.register(fs)
