@@ -49,7 +49,7 @@ fails the check (rule ` + ruleMalformed + `) whatever --fail-on says.
   mailaudit check --allow /etc/mailaudit/allow.txt /var/log/mail.log
   mailaudit check --allow allow.txt --fail-on high --format github mail.log
 ` + exitHelp,
-		Args: cobra.MinimumNArgs(1),
+		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(e, &o, args)
 		},

@@ -112,7 +112,7 @@ Each prints tables by default, or --format json, jsonl or csv for scripts.
 			Use:   q.use,
 			Short: q.short,
 			Long:  q.long + exitHelp,
-			Args:  cobra.MinimumNArgs(1),
+			Args:  needFiles,
 			RunE: func(_ *cobra.Command, args []string) error {
 				return runReport(e, &o, q, args)
 			},

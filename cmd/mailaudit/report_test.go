@@ -303,7 +303,7 @@ func TestReportUsage(t *testing.T) {
 	}{
 		{"no question", nil, "report needs a question"},
 		{"unknown question", []string{"bogus", path}, `unknown report "bogus"`},
-		{"no file", []string{"mechanisms"}, "requires at least 1 arg"},
+		{"no file", []string{"mechanisms"}, "needs at least one log FILE"},
 		{"bad format", []string{"insecure", "--format", "yaml", path}, `--format must be table, json, jsonl or csv, not "yaml"`},
 		{"github format", []string{"intermediaries", "--format", "github", path}, `not "github"`},
 		{"unknown flag", []string{"mechanisms", "--bogus", path}, "unknown flag: --bogus"},

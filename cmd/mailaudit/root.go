@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -99,4 +100,13 @@ func wrapArgs(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		wrapArgs(sub)
 	}
+}
+
+// needFiles is the Args check of the commands that read logs.
+func needFiles(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		name := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+		return usagef("%s needs at least one log FILE (\"-\" reads stdin)", name)
+	}
+	return nil
 }

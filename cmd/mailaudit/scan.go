@@ -148,7 +148,7 @@ the findings of the anomaly rules.
   mailaudit scan --state /var/lib/mailaudit/scan.state /var/log/mail.log   # cron: only what is new
   mailaudit scan --user alice@example.org --since 2026-07-01 --until 2026-07-15 /var/log/mail.log*
 ` + exitHelp,
-		Args: cobra.MinimumNArgs(1),
+		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScan(cmd.Context(), e, &o, args)
 		},

@@ -92,7 +92,7 @@ func TestExitCodes(t *testing.T) {
 		{"no command", nil, exitUsage, "no command"},
 		{"unknown command", []string{"bogus"}, exitUsage, "unknown command"},
 		{"unknown flag", []string{"scan", "--bogus", good}, exitUsage, "unknown flag"},
-		{"no files", []string{"scan"}, exitUsage, "requires at least 1 arg"},
+		{"no files", []string{"scan"}, exitUsage, "needs at least one log FILE"},
 		{"bad format", []string{"scan", "--format", "xml", good}, exitUsage, "--format"},
 		{"bad since", []string{"scan", "--since", "yesterday-ish", good}, exitUsage, "--since"},
 		{"missing file, others scanned", []string{"scan", filepath.Join(dir, "nope.log"), good}, exitError, "nope.log"},
