@@ -37,7 +37,11 @@ func builtinTable() []builtinEntry {
 		t = append(t, builtinEntry{p, LabelExchangeOnline, "Exchange Optimize/Allow, ids 1 and 2", builtinO365URL, builtinO365Date, sourceO365})
 	}
 	for _, p := range eopPrefixes() {
-		t = append(t, builtinEntry{p, LabelEOPRelay, "Exchange Allow, ids 9 and 10: EOP relays", builtinO365URL, builtinO365Date, sourceO365})
+		detail := "Exchange Allow, ids 9 and 10: EOP relays"
+		if p == "52.238.78.88/32" {
+			detail = "Exchange Allow, id 9: EOP"
+		}
+		t = append(t, builtinEntry{p, LabelEOPRelay, detail, builtinO365URL, builtinO365Date, sourceO365})
 	}
 	for _, p := range []string{"52.125.128.0/20", "52.127.96.0/23"} {
 		t = append(t, builtinEntry{p, LabelOutlookMobile, "AutoDetect / hybrid modern auth for Outlook for iOS and Android", builtinMobileURL, builtinMobileDate, ""})
@@ -47,10 +51,12 @@ func builtinTable() []builtinEntry {
 
 // eopPrefixes returns the Exchange Online Protection relay prefixes, which
 // the Microsoft 365 list files under serviceArea Exchange too but which
-// carry mail between servers, not users' logins (ipranges.md §7).
+// carry mail between servers, not users' logins (ipranges.md §7), plus
+// 52.238.78.88/32, which version 2026073100 lists in the EOP set (id 9)
+// only.
 func eopPrefixes() []string {
 	return []string{
-		"40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17",
+		"40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17", "52.238.78.88/32",
 		"2a01:111:f400::/48", "2a01:111:f403::/48",
 	}
 }

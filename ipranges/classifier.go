@@ -57,6 +57,8 @@ type Classifier struct {
 	sources []SourceInfo
 	cache   map[netip.Addr]Origin
 	scratch []Label
+	// cacheMax bounds cache: maxCached, smaller in tests.
+	cacheMax int
 }
 
 // maxCached bounds the verdict cache; when full it is emptied.
@@ -69,12 +71,13 @@ const maxCached = 1 << 17
 // name the file, and the line or JSON path where relevant.
 func Load(opts Options) (*Classifier, []error, error) {
 	c := &Classifier{
-		table:  NewTable(),
-		labels: knownLabels(),
-		cache:  make(map[netip.Addr]Origin),
+		table:    NewTable(),
+		labels:   knownLabels(),
+		cache:    make(map[netip.Addr]Origin),
+		cacheMax: maxCached,
 	}
 	var warns []error
-	loaded := map[string]bool{}
+	loaded := map[string]map[string]bool{} // feed -> labels it supplied
 	dir := opts.CacheDir
 	if dir == "" {
 		d, err := DefaultCacheDir()
@@ -93,20 +96,25 @@ func Load(opts Options) (*Classifier, []error, error) {
 				warns = append(warns, fmt.Errorf("skipping cached %s list: %w", name, err))
 				continue
 			}
+			loaded[name] = map[string]bool{}
 			for _, e := range es {
 				if err := c.table.Insert(e.Prefix, Label{Name: e.Label, Prefix: e.Prefix.String(), Source: f.URL, Date: f.Date, Detail: e.Detail}); err != nil {
 					warns = append(warns, err)
 				}
+				loaded[name][e.Label] = true
 			}
-			loaded[name] = true
 			c.sources = append(c.sources, SourceInfo{Name: name, URL: f.URL, Date: f.Date, Fetched: f.Fetched, Prefixes: len(es)})
 		}
 	}
 	if !opts.SkipBuiltin {
 		n := 0
+		date := builtinMobileDate
 		for _, b := range builtinTable() {
-			if b.feed != "" && loaded[b.feed] {
+			if b.feed != "" && loaded[b.feed][b.label] {
 				continue // the downloaded feed is fresher
+			}
+			if b.feed != "" {
+				date = builtinO365Date
 			}
 			p := netip.MustParsePrefix(b.prefix)
 			if err := c.table.Insert(p, Label{Name: b.label, Prefix: b.prefix, Source: b.source, Date: b.date, Detail: b.detail}); err != nil {
@@ -114,10 +122,11 @@ func Load(opts Options) (*Classifier, []error, error) {
 			}
 			n++
 		}
-		c.sources = append([]SourceInfo{{Name: "builtin", URL: "built in (" + builtinO365URL + " and Microsoft docs)", Date: builtinO365Date, Prefixes: n}}, c.sources...)
+		c.sources = append([]SourceInfo{{Name: "builtin", URL: "built in (" + builtinO365URL + " and Microsoft docs)", Date: date, Prefixes: n}}, c.sources...)
 	}
+	ul := userLists{defined: map[string]bool{}, seen: map[netip.Prefix][]userAt{}}
 	for _, path := range opts.UserLists {
-		if err := c.addUserList(path); err != nil {
+		if err := c.addUserList(path, &ul); err != nil {
 			return nil, warns, err
 		}
 	}
@@ -146,8 +155,26 @@ func Load(opts Options) (*Classifier, []error, error) {
 	return c, warns, nil
 }
 
-// addUserList reads one user list into the table, defining its labels.
-func (c *Classifier) addUserList(path string) error {
+// userLists is what the user's lists said so far, across files.
+type userLists struct {
+	// defined holds the user labels whose provider, class or product a
+	// line set; a label used without them first gets defaults that a
+	// later definition replaces.
+	defined map[string]bool
+	// seen holds the entries read so far, by prefix.
+	seen map[netip.Prefix][]userAt
+}
+
+// userAt is one user-list entry: its label and where it was read.
+type userAt struct {
+	label, file string
+	line        int
+}
+
+// addUserList reads one user list into the table, defining its labels. A
+// repeated (prefix, label) entry is skipped; one prefix given two labels
+// of the user's own is an error, because neither would outrank the other.
+func (c *Classifier) addUserList(path string, ul *userLists) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -161,13 +188,20 @@ func (c *Classifier) addUserList(path string) error {
 	if st, err := f.Stat(); err == nil {
 		date = st.ModTime().UTC().Format(time.DateOnly)
 	}
+	n := 0
 	for _, e := range es {
 		info, ok := c.labels[e.Label]
 		custom := e.Provider != "" || e.Class != "" || e.Product != ""
 		switch {
 		case ok && info.Rank > 0 && custom:
 			return &ParseError{File: path, Line: e.Line, Text: e.Label, Err: errors.New("built-in label: add prefixes to it without provider, class or product, or choose another name")}
-		case !ok:
+		case ok && info.Rank > 0: // more prefixes for a built-in label
+		case ok && custom && ul.defined[e.Label]:
+			if (e.Provider != "" && e.Provider != info.Provider) || (e.Class != "" && e.Class != info.Class) || (e.Product != "" && e.Product != info.Product) {
+				return &ParseError{File: path, Line: e.Line, Text: e.Label, Err: errors.New("label already defined differently")}
+			}
+		case ok && !custom: // a user label defined or used before
+		default: // a new user label, or the definition of one used before
 			info = LabelInfo{Name: e.Label, Class: Hosting, Product: e.Label, Confidence: High}
 			if e.Class != "" {
 				info.Class = e.Class
@@ -176,17 +210,30 @@ func (c *Classifier) addUserList(path string) error {
 				info.Product = e.Product
 			}
 			info.Provider = e.Provider
-		case custom:
-			if (e.Provider != "" && e.Provider != info.Provider) || (e.Class != "" && e.Class != info.Class) || (e.Product != "" && e.Product != info.Product) {
-				return &ParseError{File: path, Line: e.Line, Text: e.Label, Err: errors.New("label already defined differently")}
-			}
+			ul.defined[e.Label] = custom
 		}
 		c.labels[e.Label] = info
+		dup := false
+		for _, s := range ul.seen[e.Prefix] {
+			if s.label == e.Label {
+				dup = true
+				break
+			}
+			if info.Rank == 0 && c.labels[s.label].Rank == 0 {
+				return &ParseError{File: path, Line: e.Line, Text: e.Prefix.String(),
+					Err: fmt.Errorf("labelled %s here but %s at %s:%d", e.Label, s.label, s.file, s.line)}
+			}
+		}
+		if dup {
+			continue
+		}
+		ul.seen[e.Prefix] = append(ul.seen[e.Prefix], userAt{e.Label, path, e.Line})
 		if err := c.table.Insert(e.Prefix, Label{Name: e.Label, Prefix: e.Prefix.String(), Source: path, Date: date}); err != nil {
 			return &ParseError{File: path, Line: e.Line, Err: err}
 		}
+		n++
 	}
-	c.sources = append(c.sources, SourceInfo{Name: path, URL: path, Date: date, Prefixes: len(es)})
+	c.sources = append(c.sources, SourceInfo{Name: path, URL: path, Date: date, Prefixes: n})
 	return nil
 }
 
@@ -222,7 +269,7 @@ func (c *Classifier) Classify(addr netip.Addr) Origin {
 		return Origin{}
 	}
 	o := c.classify(addr)
-	if len(c.cache) >= maxCached {
+	if len(c.cache) >= c.cacheMax {
 		clear(c.cache)
 	}
 	c.cache[addr] = o

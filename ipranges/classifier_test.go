@@ -67,6 +67,7 @@ func TestClassifyBuiltin(t *testing.T) {
 		{"203.0.113.45", Device, "", "", "", Low},
 		{"2001:db8::45", Device, "", "", "", Low},
 		{"52.100.0.1", Hosting, "microsoft", LabelEOPRelay, "52.100.0.0/14", High},
+		{"52.238.78.88", Hosting, "microsoft", LabelEOPRelay, "52.238.78.88/32", High},
 		{"52.95.255.255", Device, "", "", "", Low},
 	}
 	for _, tt := range tests {
@@ -219,5 +220,54 @@ func BenchmarkClassifyMiss(b *testing.B) {
 		if len(c.cache) > 1<<16 {
 			clear(c.cache)
 		}
+	}
+}
+
+// The verdict cache stays within its bound and its answers stay right.
+func TestClassifyCacheBounded(t *testing.T) {
+	c := loadTest(t, Options{})
+	c.cacheMax = 4
+	for i := range 50 {
+		a := netip.AddrFrom4([4]byte{52, 96, 0, byte(i)})
+		if o := c.Classify(a); o.Labels[0].Name != LabelExchangeOnline {
+			t.Fatalf("%s: %+v", a, o)
+		}
+		if len(c.cache) > 4 {
+			t.Fatalf("%d cached verdicts, bound 4", len(c.cache))
+		}
+	}
+	if maxCached < 1<<10 || maxCached > 1<<20 {
+		t.Errorf("maxCached %d", maxCached)
+	}
+}
+
+// A cached Microsoft 365 list replaces only the built-in rows whose
+// labels it supplies: one without Exchange Online keeps the built-in ones.
+func TestCachedO365SupersedesByLabel(t *testing.T) {
+	dir := t.TempDir()
+	f := &cacheFile{Source: sourceO365, URL: "https://endpoints.example/endpoints/Worldwide", Date: "2026083100"}
+	if err := writeCacheFile(dir, f, []entry{{Prefix: netip.MustParsePrefix("13.107.136.0/22"), Label: LabelMicrosoft365}}); err != nil {
+		t.Fatal(err)
+	}
+	c := loadTest(t, Options{CacheDir: dir})
+	if o := c.Classify(netip.MustParseAddr("52.98.204.101")); o.Class != Intermediary || o.Labels[0].Date != builtinO365Date {
+		t.Errorf("52.98.204.101: %+v", o)
+	}
+	if err := writeCacheFile(dir, f, []entry{{Prefix: netip.MustParsePrefix("52.96.0.0/14"), Label: LabelExchangeOnline}}); err != nil {
+		t.Fatal(err)
+	}
+	c = loadTest(t, Options{CacheDir: dir})
+	if o := c.Classify(netip.MustParseAddr("40.99.10.10")); o.Class != Device {
+		t.Errorf("40.99.10.10 after a list without it: %+v", o)
+	}
+	if b := c.Sources()[0]; b.Name != "builtin" || b.Prefixes != len(builtinTable())-27 || b.Date != builtinO365Date {
+		t.Errorf("builtin source %+v, want the EOP and Outlook mobile rows", b)
+	}
+	if err := writeCacheFile(dir, f, []entry{{Prefix: netip.MustParsePrefix("52.96.0.0/14"), Label: LabelExchangeOnline}, {Prefix: netip.MustParsePrefix("40.107.0.0/16"), Label: LabelEOPRelay}}); err != nil {
+		t.Fatal(err)
+	}
+	c = loadTest(t, Options{CacheDir: dir})
+	if b := c.Sources()[0]; b.Prefixes != 2 || b.Date != builtinMobileDate {
+		t.Errorf("builtin source %+v, want the Outlook mobile rows", b)
 	}
 }

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A ParseError reports malformed input: a bad line in a user list or a bad
@@ -44,11 +48,23 @@ func (e *ParseError) Error() string {
 // Unwrap returns the underlying error.
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// clip shortens hostile or huge text for messages.
+// clip makes hostile or huge text from a feed or file fit for messages
+// and terminals: control characters and invalid UTF-8 become U+FFFD, and
+// text longer than 80 bytes is cut at a character boundary.
 func clip(s string) string {
 	const max = 80
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 	if len(s) > max {
-		return s[:max] + "…"
+		i := max
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		return s[:i] + "…"
 	}
 	return s
 }
@@ -82,7 +98,31 @@ func decodeJSON(name string, data []byte, v any) error {
 			p += "." + typ.Field
 		}
 		return &ParseError{File: name, Line: lineOf(data, typ.Offset), Path: p,
-			Err: fmt.Errorf("%s where %s expected", typ.Value, typ.Type)}
+			Err: fmt.Errorf("%s where %s expected", typ.Value, jsonKind(typ.Type))}
 	}
 	return &ParseError{File: name, Err: err}
+}
+
+// jsonKind names the JSON value a Go type decodes from, so that messages
+// say "object" rather than the name of an internal type.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "value"
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return t.String()
 }

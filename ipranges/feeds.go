@@ -108,9 +108,12 @@ func parseO365Version(file string, data []byte) (string, error) {
 
 // parseO365 decodes a Microsoft 365 /endpoints/<instance> answer. The
 // Exchange Optimize/Allow sets become ms-exchange-online except the EOP
-// relay space (ms-eop-relay); everything else is ms-other-365. The
-// classification keys on service area, category and CIDR, never on the
-// set id, which Microsoft re-cuts between versions.
+// relay space (ms-eop-relay); everything else is ms-other-365. An
+// Exchange set most of whose prefixes are EOP relay space is the EOP set
+// as a whole: its other prefixes (52.238.78.88/32 in version 2026073100)
+// are relay space too, not client access. The classification keys on
+// service area, category and CIDR, never on the set id, which Microsoft
+// re-cuts between versions.
 func parseO365(file string, data []byte) ([]entry, error) {
 	var recs []o365Record
 	if err := decodeJSON(file, data, &recs); err != nil {
@@ -120,17 +123,31 @@ func parseO365(file string, data []byte) ([]entry, error) {
 	for _, s := range eopPrefixes() {
 		eop = append(eop, netip.MustParsePrefix(s))
 	}
+	isEOP := func(p netip.Prefix) bool {
+		return slices.ContainsFunc(eop, func(e netip.Prefix) bool { return e.Bits() <= p.Bits() && e.Contains(p.Addr()) })
+	}
 	var set entrySet
+	ps := make([]netip.Prefix, 0, 64)
 	for i, r := range recs {
+		ps = ps[:0]
+		nEOP := 0
 		for j, s := range r.IPs {
 			p, err := prefixAt(file, s, "$[%d].ips[%d]", i, j)
 			if err != nil {
 				return nil, err
 			}
+			ps = append(ps, p)
+			if isEOP(p) {
+				nEOP++
+			}
+		}
+		exchange := r.ServiceArea == "Exchange" && (r.Category == "Optimize" || r.Category == "Allow")
+		eopSet := 2*nEOP > len(ps)
+		for _, p := range ps {
 			label := LabelMicrosoft365
-			if r.ServiceArea == "Exchange" && (r.Category == "Optimize" || r.Category == "Allow") {
+			if exchange {
 				label = LabelExchangeOnline
-				if slices.ContainsFunc(eop, func(e netip.Prefix) bool { return e.Bits() <= p.Bits() && e.Contains(p.Addr()) }) {
+				if eopSet || isEOP(p) {
 					label = LabelEOPRelay
 				}
 			}
@@ -139,6 +156,11 @@ func parseO365(file string, data []byte) ([]entry, error) {
 	}
 	if len(set.entries) == 0 {
 		return nil, &ParseError{File: file, Err: errEmpty}
+	}
+	// The list replaces the built-in Exchange Online rows: one without
+	// them (a filtered or broken answer) must not wipe them.
+	if !slices.ContainsFunc(set.entries, func(e entry) bool { return e.Label == LabelExchangeOnline }) {
+		return nil, &ParseError{File: file, Err: errors.New("no Exchange Online client-access prefixes (serviceArea Exchange, category Optimize or Allow)")}
 	}
 	return set.entries, nil
 }
@@ -195,7 +217,7 @@ func parseAzure(file string, data []byte) ([]entry, int, error) {
 			if label == LabelAzureCloud {
 				// One entry per prefix; the regional tag is the detail.
 				if r, ok := region[p]; !ok || r == "AzureCloud" {
-					region[p] = v.Name
+					region[p] = clip(v.Name)
 				}
 				continue
 			}
@@ -258,7 +280,7 @@ func parseGoogle(file string, data []byte, label string) ([]entry, string, error
 	if len(set.entries) == 0 {
 		return nil, "", &ParseError{File: file, Path: "$.prefixes", Err: errEmpty}
 	}
-	return set.entries, f.CreationTime, nil
+	return set.entries, clip(f.CreationTime), nil
 }
 
 // awsRanges is AWS's ip-ranges.json.
@@ -301,5 +323,5 @@ func parseAWS(file string, data []byte) ([]entry, string, error) {
 	if len(set.entries) == 0 {
 		return nil, "", &ParseError{File: file, Path: "$.prefixes", Err: errEmpty}
 	}
-	return set.entries, f.CreateDate, nil
+	return set.entries, clip(f.CreateDate), nil
 }

@@ -1,6 +1,7 @@
 package ipranges
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -99,11 +101,42 @@ func TestParseO365Labels(t *testing.T) {
 	}
 }
 
+// An Exchange set made mostly of EOP relay space is the EOP set: its
+// other prefixes are relays too, whatever its id; a client-access set
+// keeps its label even when it also lists one relay prefix.
+func TestParseO365EOPSet(t *testing.T) {
+	data := `[
+ {"id":90,"serviceArea":"Exchange","category":"Allow","tcpPorts":"443","ips":["40.92.0.0/15","40.107.0.0/16","203.0.113.88/32"]},
+ {"id":1,"serviceArea":"Exchange","category":"Optimize","ips":["52.96.0.0/14","40.96.0.0/13","104.47.0.0/17"]},
+ {"id":5,"serviceArea":"Exchange","category":"Default","ips":["198.51.100.0/24"]}
+]`
+	es, err := parseO365("o365", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range es {
+		got[e.Prefix.String()] = e.Label
+	}
+	for p, want := range map[string]string{
+		"203.0.113.88/32": LabelEOPRelay,
+		"40.107.0.0/16":   LabelEOPRelay,
+		"52.96.0.0/14":    LabelExchangeOnline,
+		"104.47.0.0/17":   LabelEOPRelay,
+		"198.51.100.0/24": LabelMicrosoft365,
+	} {
+		if got[p] != want {
+			t.Errorf("%s: %q, want %q", p, got[p], want)
+		}
+	}
+}
+
 func TestParseO365Version(t *testing.T) {
 	tests := []struct{ name, data, want, err string }{
 		{"ok", `{"instance":"Worldwide","latest":"2026073100"}`, "2026073100", ""},
 		{"short", `{"instance":"Worldwide","latest":"202607"}`, "", `v: $.latest: "202607": not a YYYYMMDDNN version`},
-		{"array", `[{"instance":"Worldwide","latest":"2026073100"}]`, "", `v:1: $: array where ipranges.o365Version expected`},
+		{"array", `[{"instance":"Worldwide","latest":"2026073100"}]`, "", `v:1: $: array where object expected`},
+		{"error object", `{"error":"bad clientrequestid"}`, "", `v: $.latest: not a YYYYMMDDNN version`},
 		{"garbage", "<html>", "", "v:1: invalid JSON: invalid character '<' looking for beginning of value"},
 	}
 	for _, tt := range tests {
@@ -135,9 +168,13 @@ func TestParseFeedErrors(t *testing.T) {
 		want  string
 	}{
 		{file: "o365-endpoints-bad.json", parse: o365, want: `o365-endpoints-bad.json: $[1].ips[1]: "52.98.0.0/33": bad prefix`},
-		{file: "o365-endpoints-type.json", parse: o365, want: `o365-endpoints-type.json:3: $.ips: string where []string expected`},
+		{file: "o365-endpoints-type.json", parse: o365, want: `o365-endpoints-type.json:3: $.ips: string where array expected`},
+		{file: "o365-error.json", data: `{"error":"Too many requests"}`, parse: o365, want: `o365-error.json:1: $: object where array expected`},
+		{file: "azure-number.json", data: `{"changeNumber":"376","values":[]}`, parse: azure, want: `azure-number.json:1: $.changeNumber: string where number expected`},
 		{file: "o365-endpoints-syntax.json", parse: o365, want: `o365-endpoints-syntax.json:3: invalid JSON: invalid character ',' looking for beginning of object key string`},
 		{file: "o365-empty.json", data: `[]`, parse: o365, want: `o365-empty.json: no prefixes`},
+		{file: "o365-no-exchange.json", data: `[{"id":46,"serviceArea":"SharePoint","category":"Optimize","ips":["13.107.136.0/22"]},{"id":8,"serviceArea":"Exchange","category":"Default","ips":["52.96.0.0/14"]}]`, parse: o365,
+			want: `o365-no-exchange.json: no Exchange Online client-access prefixes (serviceArea Exchange, category Optimize or Allow)`},
 		{file: "azure-servicetags-bad.json", parse: azure, want: `azure-servicetags-bad.json: $.values[1].properties.addressPrefixes[1]: "not-a-prefix": bad prefix`},
 		{file: "azure-empty.json", data: `{"changeNumber":1,"values":[{"name":"Foo","properties":{"addressPrefixes":["1.2.3.0/24"]}}]}`, parse: azure, want: `azure-empty.json: $.values: no prefixes`},
 		{file: "goog-bad.json", parse: goog, want: `goog-bad.json: $.prefixes[1]: want exactly one of ipv4Prefix, ipv6Prefix`},
@@ -213,4 +250,39 @@ func TestParseSharedSnapshots(t *testing.T) {
 			t.Errorf("%s: %q, want %q", ip, got, want)
 		}
 	}
+}
+
+// Text from a feed that reaches terminals (details, dates) carries no
+// control characters (terminal escapes) and no invalid UTF-8.
+func TestFeedTextSanitized(t *testing.T) {
+	esc := "\x1b]0;owned\x07\x1b[2J"
+	clean := func(t *testing.T, what, s string) {
+		t.Helper()
+		if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) || !utf8.ValidString(s) || len(s) > 90 {
+			t.Errorf("%s %q", what, s)
+		}
+	}
+	es, date, err := parseAWS("aws", []byte(`{"createDate":"2026`+jsonEsc(esc)+`","prefixes":[{"ip_prefix":"3.5.140.0/22","region":"eu`+jsonEsc(esc)+`"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean(t, "aws date", date)
+	clean(t, "aws detail", es[0].Detail)
+	es, _, err = parseAzure("azure", []byte(`{"changeNumber":1,"values":[{"name":"AzureCloud.x`+jsonEsc(esc)+strings.Repeat("é", 60)+`","properties":{"addressPrefixes":["20.0.0.0/16"]}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean(t, "azure detail", es[0].Detail)
+	es, date, err = parseGoogle("goog", []byte(`{"creationTime":"x`+jsonEsc(esc)+`","prefixes":[{"ipv4Prefix":"8.8.8.0/24","scope":"`+"\xff"+jsonEsc(esc)+`"}]}`), LabelGoogleServices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean(t, "google date", date)
+	clean(t, "google detail", es[0].Detail)
+}
+
+// jsonEsc writes s as the inside of a JSON string.
+func jsonEsc(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
 }

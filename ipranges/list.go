@@ -30,9 +30,12 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 //
 //	CIDR LABEL [PROVIDER [CLASS [PRODUCT…]]]
 //
-// separated by blanks; "#" starts a comment, blank lines are skipped. CIDR
-// may be a bare address (a /32 or /128). LABEL and PROVIDER are names of
-// letters, digits and ".", "_", ":", "-"; "-" leaves PROVIDER or CLASS
+// separated by blanks or tabs; "#" starts a comment, blank lines are
+// skipped; a byte order mark and CRLF line ends are allowed. CIDR may be a
+// bare address (a /32 or /128) or IPv4-mapped (::ffff:10.0.0.0/104 is
+// 10.0.0.0/8); a CIDR with host bits set (10.1.2.3/8) is an error, as it
+// is most likely a typo. LABEL and PROVIDER are names of letters, digits
+// and ".", "_", ":", "-"; "-" leaves PROVIDER or CLASS
 // unset. CLASS is intermediary, hosting, private or device. PRODUCT is the
 // rest of the line. name is used in errors, which are *ParseError values
 // carrying the line number.
@@ -43,6 +46,9 @@ func ReadList(name string, r io.Reader) ([]ListEntry, error) {
 	for sc.Scan() {
 		n++
 		line := sc.Text()
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\uFEFF") // a byte order mark
+		}
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}
@@ -53,7 +59,7 @@ func ReadList(name string, r io.Reader) ([]ListEntry, error) {
 		bad := func(text, format string, a ...any) error {
 			return &ParseError{File: name, Line: n, Text: text, Err: fmt.Errorf(format, a...)}
 		}
-		if !utf8.ValidString(line) || strings.ContainsFunc(line, unicode.IsControl) {
+		if !utf8.ValidString(line) || strings.ContainsFunc(line, isControl) {
 			return nil, bad("", "invalid UTF-8 or control character")
 		}
 		if len(f) < 2 {
@@ -92,7 +98,10 @@ func ReadList(name string, r io.Reader) ([]ListEntry, error) {
 	return out, nil
 }
 
-// parseListPrefix accepts a CIDR or a bare address.
+// isControl reports control characters other than the tab.
+func isControl(r rune) bool { return r != '\t' && unicode.IsControl(r) }
+
+// parseListPrefix accepts a CIDR without host bits or a bare address.
 func parseListPrefix(s string) (netip.Prefix, error) {
 	var p netip.Prefix
 	if strings.Contains(s, "/") {
@@ -110,6 +119,12 @@ func parseListPrefix(s string) (netip.Prefix, error) {
 	np, ok := normalize(p)
 	if !ok {
 		return p, errors.New("unsupported prefix")
+	}
+	if np.Bits() != p.Bits() {
+		p = netip.PrefixFrom(p.Addr().Unmap(), np.Bits()) // IPv4-mapped
+	}
+	if p != np { // a typo such as 203.0.113.7/2 would label a quarter of the Internet
+		return p, fmt.Errorf("host bits set (%s?)", np)
 	}
 	return np, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -92,8 +93,12 @@ func pollInterval(source string) time.Duration {
 }
 
 // errRateLimited marks an HTTP 429 answer; the source is then left alone
-// for an hour unless forced.
+// for rateLimitWait unless forced.
 var errRateLimited = errors.New("rate limited; next try in an hour at the earliest")
+
+// rateLimitWait is how long a source that answered HTTP 429 is left alone
+// (the Microsoft 365 web service asks for an hour).
+const rateLimitWait = time.Hour
 
 // maxFeedSize bounds a download; the Azure file is about 4 MB.
 const maxFeedSize = 64 << 20
@@ -131,6 +136,8 @@ type updater struct {
 	now    func() time.Time
 	meta   meta
 	known  map[string]LabelInfo
+	// maxSize bounds a download; 0 means maxFeedSize.
+	maxSize int64
 }
 
 func newUpdater(opts UpdateOptions) (*updater, error) {
@@ -178,19 +185,23 @@ func (u *updater) one(ctx context.Context, name string) UpdateStatus {
 	if oldErr == nil {
 		st.URL, st.Date, st.Prefixes = old.URL, old.Date, len(oldEntries)
 	}
-	if last, ok := u.meta.Checked[name]; ok && !u.force && oldErr == nil {
+	// The cache counts only if it came from the URL configured now (a
+	// changed instance or mirror is fetched at once), and a check or
+	// back-off time in the future (a clock that was wrong) is ignored.
+	same := oldErr == nil && (u.feedURL(name) == "" || old.URL == u.feedURL(name))
+	if last, ok := u.meta.Checked[name]; ok && !u.force && same && !last.After(now) {
 		if next := last.Add(pollInterval(name)); now.Before(next) {
 			st.State, st.Next = Skipped, next
 			return st
 		}
 	}
-	if next, ok := u.meta.Backoff[name]; ok && !u.force && now.Before(next) {
+	if next, ok := u.meta.Backoff[name]; ok && !u.force && now.Before(next) && !next.After(now.Add(rateLimitWait)) {
 		st.State, st.Next = Skipped, next // rate-limited earlier
 		return st
 	}
 	fail := func(err error) UpdateStatus {
 		if errors.Is(err, errRateLimited) { // HTTP 429: wait an hour
-			u.meta.Backoff[name] = now.Add(time.Hour).UTC()
+			u.meta.Backoff[name] = now.Add(rateLimitWait).UTC()
 		}
 		st.State, st.Err = Failed, err
 		return st
@@ -204,7 +215,7 @@ func (u *updater) one(ctx context.Context, name string) UpdateStatus {
 		inst := url.PathEscape(u.feeds.O365Instance)
 		q := "?clientrequestid=" + url.QueryEscape(u.meta.ClientRequestID)
 		vurl := base + "/version/" + inst + q
-		data, err := u.get(ctx, vurl)
+		data, err := u.get(ctx, vurl, true)
 		if err != nil {
 			return fail(err)
 		}
@@ -212,14 +223,14 @@ func (u *updater) one(ctx context.Context, name string) UpdateStatus {
 		if err != nil {
 			return fail(err)
 		}
-		if oldErr == nil && old.Date == latest {
+		if same && old.Date == latest {
 			u.meta.Checked[name] = now.UTC()
 			st.State = Unchanged
 			return st
 		}
 		eurl := base + "/endpoints/" + inst + q
 		f.URL, f.Date = stripQuery(eurl), latest
-		if data, err = u.get(ctx, eurl); err != nil {
+		if data, err = u.get(ctx, eurl, true); err != nil {
 			return fail(err)
 		}
 		if es, err = parseO365(f.URL, data); err != nil {
@@ -232,13 +243,14 @@ func (u *updater) one(ctx context.Context, name string) UpdateStatus {
 				return fail(err)
 			}
 		}
-		if oldErr == nil && old.URL == f.URL && !u.force {
-			// The weekly file name changes with its content.
+		if oldErr == nil && (old.URL == f.URL && !u.force || azureOlder(f.URL, old.URL)) {
+			// The weekly file name changes with its content; a page
+			// served stale by a cache must not replace newer data.
 			u.meta.Checked[name] = now.UTC()
 			st.State = Unchanged
 			return st
 		}
-		data, err := u.get(ctx, f.URL)
+		data, err := u.get(ctx, f.URL, true)
 		if err != nil {
 			return fail(err)
 		}
@@ -256,7 +268,7 @@ func (u *updater) one(ctx context.Context, name string) UpdateStatus {
 		if name == sourceGoogleCloud {
 			f.URL, label = u.feeds.GoogleCloud, LabelGoogleCloud
 		}
-		data, err := u.get(ctx, f.URL)
+		data, err := u.get(ctx, f.URL, true)
 		if err != nil {
 			return fail(err)
 		}
@@ -265,7 +277,7 @@ func (u *updater) one(ctx context.Context, name string) UpdateStatus {
 		}
 	case sourceAWS:
 		f.URL = u.feeds.AWS
-		data, err := u.get(ctx, f.URL)
+		data, err := u.get(ctx, f.URL, true)
 		if err != nil {
 			return fail(err)
 		}
@@ -282,6 +294,31 @@ func (u *updater) one(ctx context.Context, name string) UpdateStatus {
 	return st
 }
 
+// feedURL returns the URL source name is fetched from, as it is stored in
+// the cache file, or "" when only fetching tells (the scraped Azure file).
+func (u *updater) feedURL(name string) string {
+	switch name {
+	case sourceO365:
+		return strings.TrimRight(u.feeds.O365, "/") + "/endpoints/" + url.PathEscape(u.feeds.O365Instance)
+	case sourceAzure:
+		return u.feeds.Azure
+	case sourceGoogle:
+		return u.feeds.Google
+	case sourceGoogleCloud:
+		return u.feeds.GoogleCloud
+	case sourceAWS:
+		return u.feeds.AWS
+	}
+	return ""
+}
+
+// azureOlder reports whether the Service Tags file at a is dated before
+// the one at b, by their ServiceTags_Public_YYYYMMDD.json names.
+func azureOlder(a, b string) bool {
+	ma, mb := azureFileRE.FindStringSubmatch(a), azureFileRE.FindStringSubmatch(b)
+	return ma != nil && mb != nil && ma[1] < mb[1]
+}
+
 var azureFileRE = regexp.MustCompile(`ServiceTags_Public_([0-9]{8})\.json`)
 
 // azureLinkRE finds the weekly file's link on the download page.
@@ -291,13 +328,15 @@ var azureLinkRE = regexp.MustCompile(`[^"'\s<>=]*ServiceTags_Public_[0-9]+\.json
 // download page, resolved against the page URL.
 func (u *updater) scrapeAzure(ctx context.Context) (string, error) {
 	page := u.feeds.AzurePage
-	data, err := u.get(ctx, page)
+	data, err := u.get(ctx, page, false)
 	if err != nil {
 		return "", err
 	}
-	links := azureLinkRE.FindAllString(string(data), -1)
+	// Links inside a script's JSON may have their slashes escaped.
+	text := strings.NewReplacer(`\/`, "/", `\u002F`, "/", `\u002f`, "/").Replace(string(data))
+	links := azureLinkRE.FindAllString(text, -1)
 	if len(links) == 0 {
-		return "", fmt.Errorf("%s: no ServiceTags_Public_*.json link on the download page", page)
+		return "", fmt.Errorf("%s: no ServiceTags_Public_*.json link on the download page (has its markup changed? the file's URL can be given directly)", page)
 	}
 	// Newest file name last; of equal names, the longest (fullest) link.
 	slices.SortFunc(links, func(a, b string) int {
@@ -320,20 +359,22 @@ func (u *updater) scrapeAzure(ctx context.Context) (string, error) {
 // tail returns the file-name part from "ServiceTags_Public_" on.
 func tail(s string) string { return s[strings.LastIndex(s, "ServiceTags_Public_"):] }
 
-// get fetches url, insisting on 200 OK and a bounded body.
-func (u *updater) get(ctx context.Context, rawURL string) ([]byte, error) {
+// get fetches url, insisting on 200 OK, a bounded body and, when json is
+// set, a body that is not declared HTML (a proxy's login or error page).
+// Its errors never show the query (the per-install client id).
+func (u *updater) get(ctx context.Context, rawURL string, json bool) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("GET %s: bad URL", stripQuery(rawURL))
 	}
 	req.Header.Set("User-Agent", "mailaudit (ranges update)")
 	resp, err := u.client.Do(req)
 	if err != nil {
 		var ue *url.Error
-		if errors.As(err, &ue) { // keep the client id out of messages
-			ue.URL = stripQuery(ue.URL)
+		if errors.As(err, &ue) { // its URL may be a redirect's or carry the client id
+			err = ue.Err
 		}
-		return nil, err
+		return nil, fmt.Errorf("GET %s: %w", stripQuery(rawURL), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -342,12 +383,21 @@ func (u *updater) get(ctx context.Context, rawURL string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("GET %s: %s", stripQuery(rawURL), resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxFeedSize+1))
+	if ct := resp.Header.Get("Content-Type"); json && ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
+			return nil, fmt.Errorf("GET %s: Content-Type %s, want JSON (a proxy's login or error page?)", stripQuery(rawURL), mt)
+		}
+	}
+	limit := u.maxSize
+	if limit <= 0 {
+		limit = maxFeedSize
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", stripQuery(rawURL), err)
 	}
-	if len(data) > maxFeedSize {
-		return nil, fmt.Errorf("GET %s: larger than %d bytes", stripQuery(rawURL), maxFeedSize)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("GET %s: larger than %d bytes", stripQuery(rawURL), limit)
 	}
 	return data, nil
 }

@@ -2,6 +2,7 @@ package ipranges
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -284,7 +285,9 @@ func TestScrapeAzure(t *testing.T) {
 	tests := []struct{ name, page, want, err string }{
 		{"relative links, newest wins", "", "/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/ServiceTags_Public_20251110.json", ""},
 		{"absolute", `<a href="https://download.microsoft.com/download/x/ServiceTags_Public_20260105.json">`, "https://download.microsoft.com/download/x/ServiceTags_Public_20260105.json", ""},
-		{"none", `<html>moved</html>`, "", "no ServiceTags_Public_*.json link on the download page"},
+		{"escaped in a script", `<script>{"url":"https:\/\/download.microsoft.com\/download\/7\/ServiceTags_Public_20260112.json","name":"ServiceTags_Public_20260112.json"}</script>`, "https://download.microsoft.com/download/7/ServiceTags_Public_20260112.json", ""},
+		{"unicode escaped", `{"url":"https:\u002F\u002Fdownload.microsoft.com\u002Fd\u002FServiceTags_Public_20260119.json"}`, "https://download.microsoft.com/d/ServiceTags_Public_20260119.json", ""},
+		{"none", `<html>moved</html>`, "", "no ServiceTags_Public_*.json link on the download page (has its markup changed?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,5 +374,268 @@ func TestWriteAtomicFailure(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// primed returns a cache directory filled by one successful update from
+// pub, and the options that made it.
+func primed(t *testing.T, pub *publisher, clk *clock) (string, UpdateOptions) {
+	t.Helper()
+	dir := t.TempDir()
+	opts := UpdateOptions{CacheDir: dir, Feeds: pub.feeds(), Client: pub.srv.Client(), Now: clk.now}
+	if _, err := Update(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	return dir, opts
+}
+
+// What each kind of HTTP answer does to a source: only a good feed
+// replaces the cache; everything else fails and keeps the previous data.
+func TestUpdateHTTPAnswers(t *testing.T) {
+	const feed = `{"createDate":"2026-11-23-00-00-00","prefixes":[{"ip_prefix":"3.6.0.0/16","region":"x"}]}`
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		state   UpdateState
+		err     string // substring of the error after the server URL
+	}{
+		{"ok", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(feed))
+		}, Updated, ""},
+		{"redirect", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/feed" {
+				http.Redirect(w, r, "/moved", http.StatusFound)
+				return
+			}
+			w.Write([]byte(feed))
+		}, Updated, ""},
+		{"redirect loop", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.Path, http.StatusMovedPermanently)
+		}, Failed, "/feed: stopped after 10 redirects"},
+		{"not modified", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotModified)
+		}, Failed, "/feed: 304 Not Modified"},
+		{"server error", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "oops", http.StatusInternalServerError)
+		}, Failed, "/feed: 500 Internal Server Error"},
+		{"html", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte(feed))
+		}, Failed, "/feed: Content-Type text/html, want JSON (a proxy's login or error page?)"},
+		{"too big", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(feed + strings.Repeat(" ", 1000)))
+		}, Failed, "/feed: larger than 1000 bytes"},
+		{"no prefixes", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"createDate":"2026-11-23-00-00-00","prefixes":[],"ipv6_prefixes":[]}`))
+		}, Failed, "/feed: $.prefixes: no prefixes"},
+		{"truncated", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(feed[:40]))
+		}, Failed, "/feed:1: invalid JSON: unexpected end of JSON input"},
+		{"wrong schema", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"prefixes":[{"ip_prefix":["3.6.0.0/16"]}]}`))
+		}, Failed, "/feed:1: $.prefixes.ip_prefix: array where string expected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+			dir, opts := primed(t, newPublisher(t), clk)
+			prev, _ := os.ReadFile(cachePath(dir, sourceAWS))
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			opts.Feeds.AWS, opts.Client, opts.Force = srv.URL+"/feed", srv.Client(), true
+			u, err := newUpdater(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.maxSize = 1000
+			st := u.one(context.Background(), sourceAWS)
+			if st.State != tt.state {
+				t.Fatalf("state %s (%v), want %s", st.State, st.Err, tt.state)
+			}
+			now, _ := os.ReadFile(cachePath(dir, sourceAWS))
+			if tt.state == Updated {
+				if st.Prefixes != 1 || st.Date != "2026-11-23-00-00-00" || string(now) == string(prev) {
+					t.Errorf("not updated: %+v", st)
+				}
+				return
+			}
+			if st.Err == nil || !strings.Contains(st.Err.Error(), srv.URL+tt.err) {
+				t.Errorf("error %v\nwant it to contain %s", st.Err, srv.URL+tt.err)
+			}
+			if string(now) != string(prev) || st.Prefixes != 3 {
+				t.Errorf("previous data not kept: %+v", st)
+			}
+			noTemp(t, dir)
+		})
+	}
+}
+
+// The per-install client id is sent but never shown, whatever fails.
+func TestUpdateClientIDNeverShown(t *testing.T) {
+	for _, base := range []string{"http://bad host", "ftp://example.invalid", "http://127.0.0.1:1", "redirect-loop", "html"} {
+		t.Run(base, func(t *testing.T) {
+			dir := t.TempDir()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if base == "html" {
+					w.Header().Set("Content-Type", "text/html")
+					w.Write([]byte("<html>"))
+					return
+				}
+				http.Redirect(w, r, r.URL.String(), http.StatusFound)
+			}))
+			defer srv.Close()
+			if base == "redirect-loop" || base == "html" {
+				base = srv.URL
+			}
+			f := Feeds{O365: base, O365Instance: "Worldwide", Azure: base, Google: base, GoogleCloud: base, AWS: base}
+			sts, err := Update(context.Background(), UpdateOptions{CacheDir: dir, Feeds: f, Client: srv.Client()})
+			m, _, merr := readMeta(dir)
+			if merr != nil || m.ClientRequestID == "" {
+				t.Fatalf("meta %+v, %v", m, merr)
+			}
+			if err == nil || strings.Contains(err.Error(), m.ClientRequestID) || strings.Contains(err.Error(), "clientrequestid") {
+				t.Errorf("error shows the client id: %v", err)
+			}
+			if sts[0].State != Failed || strings.Contains(fmt.Sprint(sts), m.ClientRequestID) {
+				t.Errorf("status shows the client id or did not fail: %+v", sts[0])
+			}
+		})
+	}
+}
+
+// Polling times in meta.json that lie in the future (a clock that was
+// wrong when they were written) must not stop updates until that date.
+func TestUpdateClockInFuture(t *testing.T) {
+	clk := &clock{time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	pub := newPublisher(t)
+	dir, opts := primed(t, pub, clk)
+	m, _, err := readMeta(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range feedNames() {
+		m.Checked[n] = clk.t.AddDate(1, 0, 0)
+	}
+	m.Backoff[sourceAWS] = clk.t.AddDate(0, 0, 7)
+	if err := writeMeta(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(25 * time.Hour)
+	sts, err := Update(context.Background(), opts)
+	if got, want := states(sts), "o365=unchanged azure=unchanged google=updated google-cloud=updated aws=updated"; err != nil || got != want {
+		t.Errorf("got %s (%v), want %s", got, err, want)
+	}
+	// A real back-off, at most an hour ahead, is still honoured.
+	m, _, _ = readMeta(dir)
+	m.Backoff[sourceAWS] = clk.t.Add(30 * time.Minute)
+	m.Checked[sourceAWS] = clk.t.Add(-48 * time.Hour)
+	writeMeta(dir, m)
+	sts, _ = Update(context.Background(), opts)
+	if sts[4].State != Skipped || !sts[4].Next.Equal(clk.t.Add(30*time.Minute)) {
+		t.Errorf("back-off ignored: %+v", sts[4])
+	}
+}
+
+// The etiquette intervals, to the second, with an injected clock.
+func TestUpdateIntervals(t *testing.T) {
+	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	pub := newPublisher(t)
+	tests := []struct {
+		after time.Duration
+		want  string
+	}{
+		{time.Hour - time.Second, "o365=skipped azure=skipped google=skipped google-cloud=skipped aws=skipped"},
+		{time.Hour, "o365=unchanged azure=skipped google=skipped google-cloud=skipped aws=skipped"},
+		{24*time.Hour - time.Second, "o365=unchanged azure=skipped google=skipped google-cloud=skipped aws=skipped"},
+		{24 * time.Hour, "o365=unchanged azure=skipped google=updated google-cloud=updated aws=updated"},
+		{7*24*time.Hour - time.Second, "o365=unchanged azure=skipped google=updated google-cloud=updated aws=updated"},
+		{7 * 24 * time.Hour, "o365=unchanged azure=unchanged google=updated google-cloud=updated aws=updated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.after.String(), func(t *testing.T) {
+			clk := &clock{start}
+			_, opts := primed(t, pub, clk) // every source checked at start
+			clk.t = start.Add(tt.after)
+			sts, err := Update(context.Background(), opts)
+			if got := states(sts); err != nil || got != tt.want {
+				t.Errorf("%s (%v), want %s", got, err, tt.want)
+			}
+			if sts[0].State == Skipped && !sts[0].Next.Equal(start.Add(time.Hour)) {
+				t.Errorf("o365 next check %v, want %v", sts[0].Next, start.Add(time.Hour))
+			}
+		})
+	}
+}
+
+// A cached list from another instance or mirror is no reason to skip or
+// to call the version unchanged: Microsoft versions all instances alike.
+func TestUpdateInstanceChanged(t *testing.T) {
+	clk := &clock{time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	pub := newPublisher(t)
+	pub.set("/version/China", "o365-version.json", 0)
+	pub.set("/endpoints/China", "o365-endpoints.json", 0)
+	dir, opts := primed(t, pub, clk)
+	opts.Feeds.O365Instance = "China"
+	clk.t = clk.t.Add(time.Minute)
+	sts, err := Update(context.Background(), opts)
+	if err != nil || sts[0].State != Updated || !strings.HasSuffix(sts[0].URL, "/endpoints/China") {
+		t.Errorf("o365 after switching instance: %+v, %v", sts[0], err)
+	}
+	if pub.count("/endpoints/China") != 1 {
+		t.Errorf("China endpoints fetched %d times", pub.count("/endpoints/China"))
+	}
+	f, _, _ := readCacheFile(cachePath(dir, sourceO365), knownLabels())
+	if f == nil || !strings.HasSuffix(f.URL, "/endpoints/China") {
+		t.Errorf("cache %+v", f)
+	}
+}
+
+// A server that never answers cannot hang Update: the context ends every
+// request, and the default client has its own timeout.
+func TestUpdateHungServer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cancel() // the user gives up (or a deadline passes) while we wait
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	f := Feeds{O365: srv.URL, O365Instance: "Worldwide", AzurePage: srv.URL, Google: srv.URL, GoogleCloud: srv.URL, AWS: srv.URL}
+	sts, err := Update(ctx, UpdateOptions{CacheDir: t.TempDir(), Feeds: f, Client: srv.Client()})
+	if err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("error %v", err)
+	}
+	for _, st := range sts {
+		if st.State != Failed {
+			t.Errorf("%s: %s", st.Source, st.State)
+		}
+	}
+	u, err := newUpdater(UpdateOptions{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.client.Timeout <= 0 || u.client.Timeout > 5*time.Minute {
+		t.Errorf("default client timeout %v", u.client.Timeout)
+	}
+}
+
+// A download page served stale (an older weekly file than the cached
+// one) leaves the newer data in place, even when forced.
+func TestUpdateAzureOlderFile(t *testing.T) {
+	clk := &clock{time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	pub := newPublisher(t)
+	dir, opts := primed(t, pub, clk)
+	prev, _ := os.ReadFile(cachePath(dir, sourceAzure))
+	pub.set("/old/details.aspx", "azure-download-old.html", 0)
+	pub.set("/download/ServiceTags_Public_20251020.json", "azure-servicetags.json", 0)
+	opts.Feeds.AzurePage = pub.srv.URL + "/old/details.aspx"
+	opts.Force = true
+	sts, err := Update(context.Background(), opts)
+	if err != nil || sts[1].State != Unchanged || !strings.HasSuffix(sts[1].URL, "ServiceTags_Public_20251110.json") {
+		t.Errorf("azure: %+v, %v", sts[1], err)
+	}
+	if now, _ := os.ReadFile(cachePath(dir, sourceAzure)); string(now) != string(prev) || pub.count("/download/ServiceTags_Public_20251020.json") != 0 {
+		t.Error("older Service Tags file downloaded or cached")
 	}
 }

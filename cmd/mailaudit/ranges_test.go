@@ -122,7 +122,7 @@ func newRangesFeedServer(t *testing.T) *rangesFeedServer {
 		"/version/Worldwide":   `{"instance":"Worldwide","latest":"2026113000"}`,
 		"/endpoints/Worldwide": `[{"id":1,"serviceArea":"Exchange","ips":["52.96.0.0/14","40.96.0.0/13"],"category":"Optimize","required":true},{"id":10,"serviceArea":"Exchange","ips":["40.107.0.0/16"],"tcpPorts":"25","category":"Allow","required":true}]`,
 		"/page":                `<a href="/files/ServiceTags_Public_20261123.json">download</a>`,
-		"/files/ServiceTags_Public_20261123.json": `{"changeNumber":400,"cloud":"Public","values":[{"name":"AzureCloud.westeurope","properties":{"addressPrefixes":["52.125.140.0/23","20.50.0.0/16"]}}]}`,
+		"/files/ServiceTags_Public_20261123.json": `{"changeNumber":400,"cloud":"Public","values":[{"name":"AzureCloud.westeurope","properties":{"addressPrefixes":["52.125.140.0/23","20.50.0.0/16"]}},{"name":"AzureCloud.centralindia","properties":{"addressPrefixes":["40.100.24.0/26"]}}]}`,
 		"/goog.json":  `{"syncToken":"1","creationTime":"2026-11-20T00:00:00","prefixes":[{"ipv4Prefix":"209.85.128.0/17"}]}`,
 		"/cloud.json": `{"syncToken":"1","creationTime":"2026-11-20T00:00:00","prefixes":[{"ipv4Prefix":"34.1.208.0/20","scope":"africa-south1"}]}`,
 		"/aws.json":   `{"syncToken":"1","createDate":"2026-11-20-00-00-00","prefixes":[{"ip_prefix":"3.5.140.0/22","region":"ap-northeast-2","service":"AMAZON"}],"ipv6_prefixes":[]}`,
@@ -164,7 +164,7 @@ func TestRangesUpdate(t *testing.T) {
 		t.Fatalf("update: exit %d, stderr %s", code, errs)
 	}
 	for _, s := range []string{
-		"SOURCE ", "o365          updated  2026113000", "azure         updated  20261123 (changeNumber 400)  2",
+		"SOURCE ", "o365          updated  2026113000", "azure         updated  20261123 (changeNumber 400)  3",
 		"google        updated", "google-cloud  updated", "aws           updated  2026-11-20-00-00-00",
 	} {
 		if !strings.Contains(out, s) {
@@ -182,13 +182,30 @@ func TestRangesUpdate(t *testing.T) {
 			t.Errorf("list lacks %q (exit %d):\n%s", s, code, out)
 		}
 	}
-	code, out, _ = runMain("ranges", "lookup", "--no-geoip", "--cache-dir", cache, "20.50.1.1", "52.125.141.200", "3.5.141.1")
+	// The counts: the feed replaced the built-in Exchange and EOP rows,
+	// leaving the two Outlook mobile prefixes Microsoft documents in prose.
+	for _, re := range []string{
+		`(?m)^builtin +docs commit \S+ \(undated prose table, row 10\) +2 +- `,
+		`(?m)^o365 +2026113000 +3 +2`, `(?m)^azure +20261123 \(changeNumber 400\) +3 +2`,
+		`(?m)^google +2026-11-20T00:00:00 +1 +2`, `(?m)^google-cloud +2026-11-20T00:00:00 +1 +2`, `(?m)^aws +2026-11-20-00-00-00 +1 +2`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("list does not match %s:\n%s", re, out)
+		}
+	}
+	code, out, _ = runMain("ranges", "lookup", "--no-geoip", "--cache-dir", cache, "20.50.1.1", "52.125.141.200", "3.5.141.1", "40.100.24.10")
 	for _, s := range []string{
 		"20.50.1.1: hosting, microsoft, Azure (customer VM or first-party service) (confidence medium)",
 		"(AzureCloud.westeurope)",
 		"52.125.141.200: intermediary, microsoft, Outlook for iOS/Android",
 		"    azure-cloud 52.125.140.0/23 (AzureCloud.westeurope)",
 		"3.5.141.1: hosting, amazon, Amazon AWS (confidence medium)",
+		// The overlap of Exchange Online and AzureCloud: Exchange decides, both are listed.
+		"40.100.24.10: intermediary, microsoft, Exchange Online (new Outlook, Outlook.com sync) (confidence high)\n" +
+			"  * ms-exchange-online 40.96.0.0/13 (Exchange Optimize, id 1)\n" +
+			"      from " + fs.srv.URL + "/endpoints/Worldwide, 2026113000\n" +
+			"    azure-cloud 40.100.24.0/26 (AzureCloud.centralindia)\n" +
+			"      from " + fs.srv.URL + "/files/ServiceTags_Public_20261123.json, 20261123 (changeNumber 400)\n",
 	} {
 		if code != 0 || !strings.Contains(out, s) {
 			t.Errorf("lookup lacks %q (exit %d):\n%s", s, code, out)
