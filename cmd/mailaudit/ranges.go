@@ -29,10 +29,10 @@ type rangeFlags struct {
 // register adds --cache-dir, --ranges (repeatable), --geoip-country,
 // --geoip-asn and --no-geoip to fs.
 func (f *rangeFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.cacheDir, "cache-dir", "", "`DIR` of the downloaded range lists (default $XDG_CACHE_HOME/mailaudit, ~/.cache/mailaudit, or /var/lib/mailaudit as root)")
-	fs.StringArrayVar(&f.lists, "ranges", nil, "your own labelled CIDR list `FILE`, lines of CIDR LABEL [PROVIDER [CLASS [PRODUCT…]]] (repeatable)")
-	fs.StringVar(&f.countryDB, "geoip-country", "", "GeoLite2/DB-IP country .mmdb `FILE` (default: searched in /usr/share/GeoIP, /var/lib/GeoIP)")
-	fs.StringVar(&f.asnDB, "geoip-asn", "", "GeoLite2/DB-IP ASN .mmdb `FILE` (default: searched in /usr/share/GeoIP, /var/lib/GeoIP)")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "`DIR` holding the downloaded range lists (default $XDG_CACHE_HOME/mailaudit, ~/.cache/mailaudit, or /var/lib/mailaudit as root)")
+	fs.StringArrayVar(&f.lists, "ranges", nil, "add your own labelled CIDR list from `FILE`: lines of \"CIDR LABEL [PROVIDER [CLASS [PRODUCT…]]]\" (repeatable)")
+	fs.StringVar(&f.countryDB, "geoip-country", "", "read countries from GeoLite2/DB-IP .mmdb `FILE` (default: searched in /usr/share/GeoIP, /var/lib/GeoIP)")
+	fs.StringVar(&f.asnDB, "geoip-asn", "", "read ASNs from GeoLite2/DB-IP .mmdb `FILE` (default: searched in /usr/share/GeoIP, /var/lib/GeoIP)")
 	fs.BoolVar(&f.noGeoIP, "no-geoip", false, "do not use GeoIP databases")
 }
 
