@@ -43,7 +43,8 @@ type FollowOptions struct {
 //     the start. While the new file is still empty the old one is kept
 //     and read, since the writer may not have reopened yet.
 //   - copytruncate: when the file is shorter than the position read, or
-//     its first bytes no longer carry the fingerprint (truncated and
+//     its first bytes no longer carry the fingerprint, or the bytes before
+//     the position it had at the previous poll changed (truncated and
 //     regrown past the old position), the rest of the old content is read
 //     from the rotated copy if one carries the fingerprint, then the file
 //     is read again from the start.
@@ -63,8 +64,11 @@ type Follower struct {
 	queue   []*segment // finished generations still to drain, oldest first
 	cur     *segment   // the generation at path, being followed
 	fp      fingerprint
+	mark    fingerprint // of the bytes before markOff in cur, at the last check
+	markOff int64
 	last    *segment // where the last line came from
 	long    int      // over-long lines skipped in closed generations
+	broken  bool     // reading queue[0] failed: give it up on the next call
 }
 
 // Follow returns a Follower for path. Nothing is opened until the first
@@ -80,7 +84,11 @@ func Follow(path string, opts FollowOptions) *Follower {
 // The line is valid until the next call. When ctx is done it returns
 // ctx.Err(); the position is then just past the last line returned, and
 // Next may be called again with a new context. Errors other than a
-// missing file are returned; they name the file.
+// missing file are returned; they name the file. After a read error in a
+// rotated generation being drained (a .gz cut short), calling Next again
+// gives up the rest of that generation, as Resumer.Next does; an error
+// opening the file at the path (unreadable) is returned again on each
+// call until it is fixed.
 func (f *Follower) Next(ctx context.Context) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -99,12 +107,17 @@ func (f *Follower) Next(ctx context.Context) ([]byte, error) {
 			s := f.queue[0]
 			line, err := s.lr.Next()
 			if err == nil {
+				f.broken = false
 				f.setLast(s)
 				return line, nil
 			}
-			if err != io.EOF {
+			if err != io.EOF && !f.broken {
+				// Entry stays in s until the error was seen; the next
+				// call gives up the unreadable rest of it.
+				f.broken = true
 				return nil, err
 			}
+			f.broken = false
 			f.queue = f.queue[1:]
 			if s != f.last {
 				f.drop(s)
@@ -220,7 +233,8 @@ func (f *Follower) open() (bool, error) {
 // adopt makes s the followed generation.
 func (f *Follower) adopt(s *segment) {
 	f.cur = s
-	f.fp, _ = fingerprintOf(s.in.File(), s.gz())
+	f.fp, _ = fingerprintOf(s.in.File(), s.in.codec)
+	f.mark, f.markOff = fingerprint{}, 0
 }
 
 // check looks at the path after the followed generation reached its end
@@ -253,21 +267,39 @@ func (f *Follower) check() error {
 	}
 	truncated := fi.Size() < pos
 	if !truncated {
-		ok, err := f.fp.matches(f.cur.in.File(), false)
+		ok, err := f.fp.matches(f.cur.in.File(), plain)
 		if err != nil {
 			return err
 		}
 		truncated = !ok
 	}
+	if !truncated && f.markOff > 0 {
+		// The bytes before the position checked last time must still be
+		// there: this catches a truncation that regrew past the position
+		// with the same first bytes (a header repeated at each rotation).
+		t, err := tailAt(f.cur.in.File(), plain, f.markOff, f.mark.n)
+		truncated = err != nil || t.sum != f.mark.sum
+	}
+	off := f.cur.lr.Offset()
 	if !truncated {
 		if f.fp.n < FingerprintLen && fi.Size() > int64(f.fp.n) {
-			f.fp, _ = fingerprintOf(f.cur.in.File(), false)
+			f.fp, _ = fingerprintOf(f.cur.in.File(), plain)
+		}
+		if off != f.markOff {
+			f.mark, _ = tailAt(f.cur.in.File(), plain, off, int(min(off, FingerprintLen)))
+			f.markOff = int64(f.mark.n) // 0 if it failed
+			if f.markOff > 0 {
+				f.markOff = off
+			}
 		}
 		return nil
 	}
 	// Copytruncate: finish the old content from its copy, if any.
-	e := Entry{Path: f.path, Dev: f.cur.dev, Inode: f.cur.ino, Offset: f.cur.lr.Offset(),
+	e := Entry{Path: f.path, Dev: f.cur.dev, Inode: f.cur.ino, Offset: off,
 		Line: f.cur.lr.LineNo(), FPLen: f.fp.n, FP: f.fp.hex()}
+	if f.markOff == off && f.mark.n > 0 {
+		e.TailLen, e.Tail = f.mark.n, f.mark.hex()
+	}
 	if f.fp.n > 0 {
 		if segs, err := rotated(f.path, e, f.cur.dev, f.cur.ino); err == nil {
 			for _, s := range segs[min(1, len(segs)):] {
@@ -283,7 +315,8 @@ func (f *Follower) check() error {
 	if err := f.cur.seek(0, 0); err != nil {
 		return err
 	}
-	f.fp, _ = fingerprintOf(f.cur.in.File(), false)
+	f.fp, _ = fingerprintOf(f.cur.in.File(), plain)
+	f.mark, f.markOff = fingerprint{}, 0
 	return nil
 }
 

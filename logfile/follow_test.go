@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -73,6 +75,7 @@ func (h *followHarness) stop() error {
 }
 
 func TestFollow(t *testing.T) {
+	hdr := "# " + strings.Repeat("H", 1100) // a header longer than a fingerprint, repeated at each rotation
 	tests := []struct {
 		name  string
 		opts  FollowOptions
@@ -122,6 +125,48 @@ func TestFollow(t *testing.T) {
 			{ops: []fsOp{appendLog("mail.log", "c\n"), copyTruncate("mail.log", "mail.log.1"), appendLog("mail.log", "xx\nyy\nzz\n")},
 				want: []string{"mail.log.1:3:c", "mail.log:1:xx", "mail.log:2:yy", "mail.log:3:zz"}},
 		}},
+		{name: "crlf written in pieces", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "x\r\n")}, want: []string{"mail.log:1:x"}},
+			{ops: []fsOp{appendLog("mail.log", "a")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", "\r")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", "\n")}, want: []string{"mail.log:2:a"}},
+			{ops: []fsOp{appendLog("mail.log", "b\r\nc")}, want: []string{"mail.log:3:b"}},
+			{ops: []fsOp{appendLog("mail.log", "\r\n")}, want: []string{"mail.log:4:c"}},
+		}},
+		{name: "line written in many pieces", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "Nov")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", " 24 10:00:01")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", " mx dovecot:")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", " ok\nnext")}, want: []string{"mail.log:1:Nov 24 10:00:01 mx dovecot: ok"}},
+		}},
+		{name: "over-long line across polls", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{appendLog("mail.log", strings.Repeat("x", 40_000))}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", strings.Repeat("x", 40_000))}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", strings.Repeat("x", 40_000))}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", "\nok\n")}, want: []string{"mail.log:3:ok"}},
+		}},
+		{name: "deleted with a partial line, recreated later", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\nb")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{remove("mail.log")}, want: nil},
+			{ops: []fsOp{appendLog("mail.log", "c\n")}, want: []string{"mail.log:2:b", "mail.log:1:c"}},
+		}},
+		{name: "rotated with compression at once, twice in one interval", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{
+				appendLog("mail.log", "b\n"), rename("mail.log", "mail.log.1"), gzipTo("mail.log.1", "mail.log.1.gz"), appendLog("mail.log", "c\n"),
+				rename("mail.log.1.gz", "mail.log.2.gz"), rename("mail.log", "mail.log.1"), gzipTo("mail.log.1", "mail.log.1.gz"), appendLog("mail.log", "d\n"),
+			}, want: []string{"mail.log:2:b", "mail.log.1.gz:1:c", "mail.log:1:d"}},
+		}},
+		// Regression: truncated and regrown past the position with the
+		// same first KiB went unnoticed: the new content was read from
+		// the old offset.
+		{name: "copytruncate regrown with identical header", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", hdr+"\na\n")}, want: []string{"mail.log:1:" + hdr, "mail.log:2:a"}},
+			{ops: []fsOp{appendLog("mail.log", "b\n"), copyTruncate("mail.log", "mail.log.1"), appendLog("mail.log", hdr+"\nxx\nyy\n")},
+				want: []string{"mail.log.1:3:b", "mail.log:1:" + hdr, "mail.log:2:xx", "mail.log:3:yy"}},
+			{ops: []fsOp{appendLog("mail.log", "zz\n")}, want: []string{"mail.log:4:zz"}},
+		}},
 		{name: "copytruncate without a copy", steps: []resumeStep{
 			{ops: []fsOp{appendLog("mail.log", "a\nb\n")}, want: []string{"mail.log:1:a", "mail.log:2:b"}},
 			{ops: []fsOp{copyTruncate("mail.log", "elsewhere"), appendLog("mail.log", "xx\nyy\n")},
@@ -150,6 +195,16 @@ func TestFollow(t *testing.T) {
 				}
 				if err := h.stop(); !errors.Is(err, context.Canceled) {
 					t.Errorf("Next after cancel: %v, want context.Canceled", err)
+				}
+				// Entry is just past the last line returned: resuming
+				// from it delivers exactly what came after.
+				appendLog("mail.log", "z\n")(t, dir)
+				var st State
+				path := filepath.Join(dir, "mail.log")
+				st.Set(path, h.entry)
+				got := resumeRun(t, &st, dir, path)
+				if len(got) != 1 || !strings.HasSuffix(got[0], "z") {
+					t.Errorf("resumed from Entry %+v: %q, want one line ending in z", h.entry, got)
 				}
 			})
 		})
@@ -265,6 +320,146 @@ func TestFollowLong(t *testing.T) {
 		h.stop()
 		if n := h.f.Long(); n != 3 {
 			t.Errorf("Long after Close = %d, want 3", n)
+		}
+	})
+}
+
+// TestFollowEntryMidway stops a Follower after each line while it drains
+// two rotations caught in one poll interval: resuming from its Entry must
+// deliver exactly the lines it had not returned yet.
+func TestFollowEntryMidway(t *testing.T) {
+	rest := []string{"b1", "b2", "c1", "c2", "d1", "d2"}
+	for k := 0; k <= len(rest); k++ {
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "mail.log")
+				appendLog("mail.log", "a\n")(t, dir)
+				f := Follow(path, FollowOptions{Interval: testInterval})
+				defer f.Close()
+				if line, err := f.Next(t.Context()); err != nil || string(line) != "a" {
+					t.Fatalf("Next = %q, %v", line, err)
+				}
+				for _, op := range []fsOp{
+					appendLog("mail.log", "b1\nb2\n"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "c1\nc2\n"),
+					rename("mail.log.1", "mail.log.2"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "d1\nd2\n"),
+				} {
+					op(t, dir)
+				}
+				for i := range k {
+					line, err := f.Next(t.Context())
+					if err != nil || string(line) != rest[i] {
+						t.Fatalf("line %d: %q, %v; want %q", i, line, err, rest[i])
+					}
+				}
+				var st State
+				st.Set(path, f.Entry())
+				appendLog("mail.log", "z\n")(t, dir)
+				got := resumeRun(t, &st, dir, path)
+				for i, g := range got {
+					got[i] = g[strings.LastIndexByte(g, ':')+1:]
+				}
+				want := append(slices.Clone(rest[k:]), "z")
+				if !slices.Equal(got, want) {
+					t.Errorf("resumed from %+v: %q, want %q", f.Entry(), got, want)
+				}
+			})
+		})
+	}
+}
+
+// TestFollowUnreadable: when what appears at the path cannot be read (a
+// directory here; a file without read permission alike), Next returns an
+// error naming it on every call instead of spinning, and goes on once it
+// is fixed.
+func TestFollowUnreadable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "mail.log")
+		appendLog("mail.log", "a\n")(t, dir)
+		f := Follow(path, FollowOptions{Interval: testInterval})
+		defer f.Close()
+		next := func() string {
+			line, err := f.Next(t.Context())
+			if err != nil {
+				return "error: " + err.Error()
+			}
+			return string(line)
+		}
+		if got := next(); got != "a" {
+			t.Fatalf("first: %q", got)
+		}
+		rename("mail.log", "mail.log.1")(t, dir)
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		appendLog("mail.log.1", "b\n")(t, dir)
+		if got := next(); got != "b" {
+			t.Fatalf("rest of the old generation: %q", got)
+		}
+		for i := range 2 {
+			if got := next(); !strings.HasPrefix(got, "error: ") || !strings.Contains(got, path) {
+				t.Fatalf("call %d: %q, want an error naming %s", i, got, path)
+			}
+		}
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		appendLog("mail.log", "c\n")(t, dir)
+		if got := next(); got != "c" {
+			t.Fatalf("after the fix: %q", got)
+		}
+	})
+}
+
+// TestFollowTruncatedGzip: following from an Entry whose generation is
+// now a .gz cut short returns an error naming it after its last complete
+// line, keeps Entry there, and on the next call gives the rest of that
+// generation up and goes on with the current file.
+func TestFollowTruncatedGzip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "mail.log")
+		var all strings.Builder
+		all.WriteString("first\n")
+		for i := range 20000 {
+			fmt.Fprintf(&all, "line %d %x\n", i, i*7919)
+		}
+		appendLog("mail.log", "first\n")(t, dir)
+		e, err := EndEntry(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z := gz(t, all.String())
+		remove("mail.log")(t, dir)
+		writeRaw("mail.log.1.gz", z[:len(z)/2])(t, dir)
+		appendLog("mail.log", "new\n")(t, dir)
+		gzName := filepath.Join(dir, "mail.log.1.gz")
+
+		f := Follow(path, FollowOptions{Interval: testInterval, Entry: e})
+		defer f.Close()
+		n := 0
+		for {
+			line, err := f.Next(t.Context())
+			if err != nil {
+				if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), gzName) {
+					t.Fatalf("error %v, want unexpected EOF naming %s", err, gzName)
+				}
+				break
+			}
+			if want := fmt.Sprintf("line %d %x", n, n*7919); string(line) != want {
+				t.Fatalf("line %q, want %q", line, want)
+			}
+			n++
+		}
+		if n == 0 {
+			t.Fatal("no line before the error")
+		}
+		if got := f.Entry(); got.Line != 1+n || got.Offset <= e.Offset {
+			t.Errorf("Entry after the error %+v, want line %d of the .gz", got, 1+n)
+		}
+		if line, err := f.Next(t.Context()); err != nil || string(line) != "new" || f.Name() != path {
+			t.Errorf("then: %q, %v from %s; want new from %s", line, err, f.Name(), path)
 		}
 	})
 }

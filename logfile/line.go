@@ -87,7 +87,11 @@ func (l *LineReader) Next() ([]byte, error) {
 		switch err {
 		case nil:
 			body := frag[:len(frag)-1]
-			skip := l.skip || len(l.buf)+len(body) > maxLen
+			n := len(l.buf) + len(body)
+			if endsCR(l.buf, body) {
+				n-- // the "\r" of "\r\n" does not count
+			}
+			skip := l.skip || n > maxLen
 			l.lineNo++
 			l.offset += l.pend
 			l.pend = 0
@@ -109,7 +113,7 @@ func (l *LineReader) Next() ([]byte, error) {
 		default:
 			l.hold(frag, maxLen)
 			if err == io.EOF && !l.CompleteOnly && l.pend > 0 {
-				return l.flush()
+				return l.flush(maxLen)
 			}
 			return nil, err
 		}
@@ -117,12 +121,13 @@ func (l *LineReader) Next() ([]byte, error) {
 }
 
 // hold keeps frag, part of a line not yet complete, unless the line is
-// already too long.
+// already too long. One byte over maxLen is kept: it may be the "\r" of
+// a "\r\n" split between reads.
 func (l *LineReader) hold(frag []byte, maxLen int) {
 	if l.skip {
 		return
 	}
-	if len(l.buf)+len(frag) > maxLen {
+	if len(l.buf)+len(frag) > maxLen+1 {
 		l.skip = true
 		l.buf = l.buf[:0]
 		return
@@ -133,13 +138,14 @@ func (l *LineReader) hold(frag []byte, maxLen int) {
 // flush returns the held unterminated line as a final line, or io.EOF if
 // there is none or it was too long. Offset does not move: the line is not
 // complete.
-func (l *LineReader) flush() ([]byte, error) {
+func (l *LineReader) flush(maxLen int) ([]byte, error) {
 	if l.pend == 0 {
 		return nil, io.EOF
 	}
 	l.lineNo++
 	l.pend = 0
-	if l.skip {
+	if l.skip || len(trimCR(l.buf)) > maxLen {
+		l.buf = l.buf[:0]
 		l.skip = false
 		l.long++
 		return nil, io.EOF
@@ -159,6 +165,14 @@ func (l *LineReader) Offset() int64 { return l.offset }
 
 // Long returns how many over-long lines were skipped.
 func (l *LineReader) Long() int { return l.long }
+
+// endsCR reports whether the line made of held and body ends in "\r".
+func endsCR(held, body []byte) bool {
+	if len(body) > 0 {
+		return body[len(body)-1] == '\r'
+	}
+	return len(held) > 0 && held[len(held)-1] == '\r'
+}
 
 func trimCR(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == '\r' {

@@ -3,6 +3,7 @@ package logfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -61,6 +62,10 @@ func TestLineReader(t *testing.T) {
 		{name: "just over buffer skipped", in: mid + "\nb\n", want: []string{"b"}, wantNo: []int{2}, wantOff: int64(len(mid)) + 3, wantLong: 1},
 		{name: "under max kept", in: fits + "\nb\n", want: []string{fits, "b"}, wantNo: []int{1, 2}, wantOff: int64(len(fits)) + 3},
 		{name: "small max", in: "abc\nabcd\nab\n", max: 3, want: []string{"abc", "ab"}, wantNo: []int{1, 3}, wantOff: 12, wantLong: 1},
+		// Regression: the "\r" of "\r\n" counted against Max.
+		{name: "crlf line at max kept", in: "abc\r\nabcd\r\nab\n", max: 3, want: []string{"abc", "ab"}, wantNo: []int{1, 3}, wantOff: 14, wantLong: 1},
+		{name: "unterminated over max by one", in: "a\nabcd", max: 3, want: []string{"a"}, wantNo: []int{1}, wantOff: 2, wantLong: 1},
+		{name: "unterminated cr at max", in: "a\nabc\r", max: 3, want: []string{"a", "abc"}, wantNo: []int{1, 2}, wantOff: 2},
 		{name: "long unterminated tail", in: "a\n" + big, want: []string{"a"}, wantNo: []int{1}, wantOff: 2, wantLong: 1},
 		{name: "long unterminated tail held back", in: "a\n" + big, completeOnly: true, want: []string{"a"}, wantNo: []int{1}, wantOff: 2},
 		{name: "big max keeps big line", in: big + "\n", max: 200_000, want: []string{big}, wantNo: []int{1}, wantOff: int64(len(big)) + 1},
@@ -223,4 +228,30 @@ func short(lines []string) []string {
 		out[i] = l
 	}
 	return out
+}
+
+// TestLineReaderBoundedBuffer: over-long lines, terminated or not and
+// however they are split between reads, never grow the line buffer past
+// about Max.
+func TestLineReaderBoundedBuffer(t *testing.T) {
+	long := strings.Repeat("x", 3*DefaultMax)
+	for _, completeOnly := range []bool{false, true} {
+		t.Run(fmt.Sprint("completeOnly=", completeOnly), func(t *testing.T) {
+			g := &growing{}
+			lr := NewLineReader(g)
+			lr.CompleteOnly = completeOnly
+			for i := range 20 {
+				g.buf.WriteString(long[:DefaultMax+i*1000])
+				readAll(lr)
+				g.buf.WriteString(long[:i*5000] + "\n")
+				readAll(lr)
+			}
+			if c := cap(lr.buf); c > 2*(DefaultMax+1) {
+				t.Errorf("line buffer capacity %d after over-long lines, want ≤ %d", c, 2*(DefaultMax+1))
+			}
+			if completeOnly && lr.Long() != 19 { // the first line is exactly Max
+				t.Errorf("Long %d, want 19", lr.Long())
+			}
+		})
+	}
 }

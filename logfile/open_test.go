@@ -3,6 +3,7 @@ package logfile
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -23,6 +24,25 @@ func gz(t testing.TB, s string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// bz2 returns the bzip2 compression (made with Python's bz2 module) of
+// "one\ntwo\n", "a\nb\n" or "", since Go has no bzip2 compressor.
+func bz2(t testing.TB, s string) []byte {
+	t.Helper()
+	h, ok := map[string]string{
+		"one\ntwo\n": "425a6839314159265359a7142b77000002c180001002018480200021800c0238f51b8bb9229c2848538a15bb80",
+		"a\nb\n":     "425a68393141592653593c854112000001410000103000200030cc0c7a8271772453850903c8541120",
+		"":           "425a683917724538509000000000",
+	}[s]
+	if !ok {
+		t.Fatalf("no bzip2 fixture for %q", s)
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func writeFile(t testing.TB, path string, data []byte) {
@@ -50,6 +70,12 @@ func TestOpen(t *testing.T) {
 		{name: "gz name but plain", file: "mail.log.1.gz", data: []byte("plain\n"), want: "plain\n"},
 		{name: "multistream", file: "m.gz", data: append(gz(t, "a\n"), gz(t, "b\n")...), want: "a\nb\n", compressed: true},
 		{name: "truncated gzip", file: "t.gz", data: full[:len(full)-6], compressed: true, wantErr: io.ErrUnexpectedEOF},
+		{name: "bzip2 by content", file: "mail.log.0", data: bz2(t, "one\ntwo\n"), want: "one\ntwo\n", compressed: true},
+		{name: "bzip2 two streams", file: "m.bz2", data: append(bz2(t, "one\ntwo\n"), bz2(t, "a\nb\n")...), want: "one\ntwo\na\nb\n", compressed: true},
+		{name: "bzip2 empty", file: "m.bz2", data: bz2(t, ""), want: "", compressed: true},
+		{name: "truncated bzip2", file: "t.bz2", data: bz2(t, "one\ntwo\n")[:30], compressed: true, wantErr: io.ErrUnexpectedEOF},
+		{name: "BZh text is plain", file: "mail.log", data: []byte("BZh9 is not bzip2\n"), want: "BZh9 is not bzip2\n"},
+		{name: "stdin bzip2", stdin: true, data: bz2(t, "a\nb\n"), want: "a\nb\n", compressed: true},
 		{name: "stdin plain", stdin: true, data: []byte("x\n"), want: "x\n"},
 		{name: "stdin gzip", stdin: true, data: full, want: "one\ntwo\n", compressed: true},
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // segment is one generation of a log opened for reading.
@@ -38,7 +39,7 @@ func openSegment(name string) (*segment, error) {
 }
 
 func (s *segment) name() string { return s.in.Name() }
-func (s *segment) gz() bool     { return s.in.Compressed() }
+func (s *segment) gz() bool     { return s.in.Compressed() } // compressed, gzip or bzip2
 func (s *segment) close()       { s.in.Close() }
 
 // seek positions s at byte off (after line number line) of its content.
@@ -55,18 +56,49 @@ func (s *segment) seek(off int64, line int) error {
 	return nil
 }
 
+// position positions s at e's offset if s holds e's position check (see
+// Entry.TailLen) just before it. It reports false, with s then unusable,
+// if s's content ends before the offset or the check fails; errors are
+// read errors (a corrupt compressed stream), naming the file.
+func (s *segment) position(e Entry) (bool, error) {
+	if !s.gz() {
+		// continues checked the bytes before the offset already.
+		return true, s.seek(e.Offset, e.Line)
+	}
+	buf := make([]byte, e.TailLen)
+	got, err := readTail(s.in, e.Offset, buf)
+	if errors.Is(err, errShort) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if e.TailLen > 0 && got.sum != e.tail().sum {
+		return false, nil
+	}
+	s.lr.reset(s.in, e.Offset, e.Line)
+	return true, nil
+}
+
 // entry returns the resume entry for s's current position.
 func (s *segment) entry(path string) Entry {
 	e := Entry{Path: path, Dev: s.dev, Inode: s.ino, Offset: s.lr.Offset(), Line: s.lr.LineNo()}
-	if fp, err := fingerprintOf(s.in.File(), s.gz()); err == nil {
+	if fp, err := fingerprintOf(s.in.File(), s.in.codec); err == nil {
 		e.FPLen, e.FP = fp.n, fp.hex()
+	}
+	if e.Offset > 0 {
+		if t, err := tailAt(s.in.File(), s.in.codec, e.Offset, int(min(e.Offset, FingerprintLen))); err == nil {
+			e.TailLen, e.Tail = t.n, t.hex()
+		}
 	}
 	return e
 }
 
-// continues reports whether s is the generation e was saved from and
-// still holds at least e.Offset bytes. Read errors count as "no": a
-// corrupt candidate is simply not the one.
+// continues reports whether s may be the generation e was saved from and
+// still holds at least e.Offset bytes, preceded by e's position check.
+// For compressed content, the length and the position check are left to
+// position, which decompresses up to the offset anyway. Read errors count
+// as "no": a corrupt candidate is simply not the one.
 func (s *segment) continues(e Entry) bool {
 	if !s.gz() && s.size < e.Offset {
 		return false
@@ -75,12 +107,23 @@ func (s *segment) continues(e Entry) bool {
 	if e.FPLen == 0 && !sameID {
 		return false // an empty fingerprint proves nothing on its own
 	}
-	ok, err := e.fingerprint().matches(s.in.File(), s.gz())
-	return ok && err == nil
+	ok, err := e.fingerprint().matches(s.in.File(), s.in.codec)
+	if !ok || err != nil {
+		return false
+	}
+	if !s.gz() && e.TailLen > 0 {
+		t, err := tailAt(s.in.File(), plain, e.Offset, e.TailLen)
+		return err == nil && t.sum == e.tail().sum
+	}
+	return true
 }
 
 // siblings lists the rotated generations of path in its directory,
-// newest first.
+// newest first. Of two names for one generation (mail.log.2 and
+// mail.log.2.gz while logrotate compresses it) only the uncompressed one
+// is listed: it is complete, the compressed one may not be yet.
+// Generations compressed with a tool Open cannot decompress (xz, zstd, …)
+// are left out.
 func siblings(path string) ([]string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -90,24 +133,97 @@ func siblings(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	type genKey struct {
+		class int
+		key   string
+	}
+	pick := make(map[genKey]int) // index into names
 	var names []string
 	for _, de := range ents {
-		g := parseGeneration(de.Name())
-		if g.stem == base && g.class != genCurrent && de.Type().IsRegular() {
-			names = append(names, filepath.Join(dir, de.Name()))
+		name := de.Name()
+		g := parseGeneration(name)
+		if g.stem != base || g.class == genCurrent || !de.Type().IsRegular() || undecodable(name) {
+			continue
 		}
+		k := genKey{g.class, g.key}
+		if i, ok := pick[k]; ok {
+			if !compressedName(filepath.Base(names[i])) || compressedName(name) {
+				continue
+			}
+			names[i] = filepath.Join(dir, name) // the uncompressed one
+			continue
+		}
+		pick[k] = len(names)
+		names = append(names, filepath.Join(dir, name))
 	}
 	names = SortOldestFirst(names)
 	slices.Reverse(names)
 	return names, nil
 }
 
+// compressedName reports whether name ends in a compression suffix.
+func compressedName(name string) bool {
+	return strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".bz2") || undecodable(name)
+}
+
+// undecodable reports whether name ends in the suffix of a compression
+// tool Open cannot decompress (xz, zstd, lz4, lzma, compress): such
+// generations are never read.
+func undecodable(name string) bool {
+	switch filepath.Ext(name) {
+	case ".xz", ".zst", ".lz4", ".lzma", ".Z":
+		return true
+	}
+	return false
+}
+
 // rotated finds the rotated generation of path that e was saved from,
 // skipping the generation identified by skipDev/skipIno (the current
 // file). It returns that generation positioned at e.Offset followed by
 // every newer rotated generation from their start, oldest first. It
-// returns nothing if no generation carries e's fingerprint.
+// returns nothing if no generation continues e (fingerprint and position
+// check).
 func rotated(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error) {
+	// A symbolic link is rotated where it points (logrotate does not
+	// rotate links); look there first, then next to the link.
+	var segs []*segment
+	var err error
+	if target, ok := linkTarget(path); ok {
+		segs, err = rotatedIn(target, e, skipDev, skipIno)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) || len(segs) > 0 {
+			return segs, err
+		}
+	}
+	return rotatedIn(path, e, skipDev, skipIno)
+}
+
+// linkTarget returns what path points to if it is a symbolic link in a
+// different directory or with a different name, even if that does not
+// exist (just renamed by a rotation).
+func linkTarget(path string) (string, bool) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return "", false
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		l, lerr := os.Readlink(path)
+		if lerr != nil {
+			return "", false
+		}
+		if !filepath.IsAbs(l) {
+			l = filepath.Join(filepath.Dir(path), l)
+		}
+		target = l
+	}
+	if filepath.Clean(target) == filepath.Clean(path) {
+		return "", false
+	}
+	return target, true
+}
+
+// rotatedIn is rotated for the generations next to path.
+func rotatedIn(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error) {
 	names, err := siblings(path)
 	if err != nil {
 		return nil, err
@@ -122,9 +238,14 @@ func rotated(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error) 
 			continue
 		}
 		// s.continues read through a separate reader, so s is unread.
-		if err := s.seek(e.Offset, e.Line); err != nil {
+		ok, err := s.position(e)
+		if err != nil {
 			s.close()
 			return nil, err
+		}
+		if !ok {
+			s.close()
+			continue
 		}
 		segs := []*segment{s}
 		for i := k - 1; i >= 0; i-- {
@@ -165,12 +286,25 @@ func resolve(path string, e Entry) ([]*segment, error) {
 		}
 		return []*segment{cur}, nil
 	}
-	if cur != nil && cur.dev == e.Dev && cur.ino == e.Inode && cur.continues(e) {
-		if err := cur.seek(e.Offset, e.Line); err != nil {
+	// The file at path continues e if it is the same file, or if it
+	// holds e's fingerprint and position check: the same content under
+	// another device or inode number (restored from a backup, moved to
+	// another file system, device numbers renumbered at boot).
+	if cur != nil && (cur.dev == e.Dev && cur.ino == e.Inode || e.TailLen > 0) && cur.continues(e) {
+		ok, perr := cur.position(e)
+		if perr != nil {
 			cur.close()
+			return nil, perr
+		}
+		if ok {
+			return []*segment{cur}, nil
+		}
+		// A compressed file at path, shorter than e: reopen it unread.
+		cur.close()
+		if cur, err = openSegment(path); err != nil {
 			return nil, err
 		}
-		return []*segment{cur}, nil
+		cur.current = true
 	}
 	var skipDev, skipIno uint64
 	if cur != nil {
@@ -196,24 +330,28 @@ func resolve(path string, e Entry) ([]*segment, error) {
 // any rotations in between. Create one with Resume; it is not safe for
 // concurrent use.
 type Resumer struct {
-	path string
-	segs []*segment
-	i    int
+	path   string
+	segs   []*segment
+	i      int
+	broken bool // reading segs[i], a finished generation, failed
 }
 
 // Resume opens path to continue reading from e (the zero Entry: from the
 // start). It chooses what to read:
 //
 //   - e is zero: the whole current file.
-//   - the file at path is the generation e was saved from (same device,
-//     inode and fingerprint, at least e.Offset bytes long): the file from
-//     e.Offset.
-//   - otherwise the file was rotated or copytruncated: the rotated
-//     generation (path.1, path.1.gz, path-YYYYMMDD[.gz], path.2, …) that
-//     carries e's fingerprint is read from e.Offset, then any newer
-//     rotated generations, then the current file from the start. If no
-//     generation carries the fingerprint (for example it was deleted),
-//     only the current file is read, from the start.
+//   - the file at path is the generation e was saved from (same device
+//     and inode, or same content elsewhere; see the package doc's
+//     Identity): the file from e.Offset.
+//   - otherwise the file was rotated or copytruncated: the newest rotated
+//     generation (path.1, path.1.gz, path-YYYYMMDD[.gz], path.0.bz2,
+//     path.2, …) that carries e's fingerprint and position check is read
+//     from e.Offset, then any newer rotated generations, then the current
+//     file from the start. If no generation continues e (for example it
+//     was deleted), only the current file is read, from the start.
+//   - if the current file is empty after a rotation, it is left out: the
+//     writer may still be appending to the rotated generation, whose last
+//     line is then held back like the current file's.
 //
 // If path does not exist and no rotated generation continues e, Resume
 // returns the *fs.PathError for path. Only complete lines of the last
@@ -224,6 +362,14 @@ func Resume(path string, e Entry) (*Resumer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := len(segs); n > 1 && segs[n-1].current && segs[n-1].size == 0 {
+		// Rotated, and the new file is still empty: the writer may not
+		// have reopened yet and still be appending to the rotated
+		// generation. Stay in that one, holding back its last partial
+		// line, so the next run reads what it still gets.
+		segs[n-1].close()
+		segs = segs[:n-1]
+	}
 	for _, s := range segs[:len(segs)-1] {
 		s.lr.CompleteOnly = false // finished generations: the last line is final
 	}
@@ -233,13 +379,29 @@ func Resume(path string, e Entry) (*Resumer, error) {
 // Next returns the next line, moving on through the generations, or
 // io.EOF after the last complete line of the last one. The line is valid
 // until the next call.
+//
+// A read error (for example a rotated .gz generation cut short, an error
+// wrapping io.ErrUnexpectedEOF and naming the file) is returned after the
+// last complete line before it; Commit then points just past that line.
+// If the error came from a rotated generation, calling Next again gives
+// up the unreadable rest of it and goes on with the next generation, so
+// one damaged file does not stop the log for good; the lines lost are
+// the caller's to report.
 func (r *Resumer) Next() ([]byte, error) {
+	if r.broken {
+		r.broken = false
+		r.i++
+	}
 	for {
 		s := r.segs[r.i]
 		line, err := s.lr.Next()
-		if err == io.EOF && r.i < len(r.segs)-1 {
+		last := r.i == len(r.segs)-1
+		if err == io.EOF && !last {
 			r.i++
 			continue
+		}
+		if err != nil && err != io.EOF && !last {
+			r.broken = true
 		}
 		return line, err
 	}

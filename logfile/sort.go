@@ -23,8 +23,9 @@ type generation struct {
 
 // parseGeneration splits name (a path or a base name) into the log it
 // belongs to and its rotation suffix: "mail.log.2.gz" → ("mail.log",
-// numbered, "2"); "mail.log-20261108" → ("mail.log", dated, "20261108");
-// anything else is its own current log.
+// numbered, "2"); "mail.log-20261108" → ("mail.log", dated, "20261108"),
+// also "mail.log-2026-11-08" and "mail.log-20261108-1794355200" (see
+// dateKey); anything else is its own current log.
 func parseGeneration(name string) generation {
 	base := name
 	// The suffixes rotation tools add when compressing.
@@ -38,10 +39,39 @@ func parseGeneration(name string) generation {
 	if i := strings.LastIndexByte(base, '.'); i > start && digits(base[i+1:]) {
 		return generation{stem: base[:i], class: genNumbered, key: base[i+1:]}
 	}
-	if i := strings.LastIndexByte(base, '-'); i > start && len(base)-i-1 >= 8 && digits(base[i+1:]) {
-		return generation{stem: base[:i], class: genDated, key: base[i+1:]}
+	for i := start + 1; i < len(base); i++ {
+		if base[i] != '-' {
+			continue
+		}
+		if key, ok := dateKey(base[i+1:]); ok {
+			return generation{stem: base[:i], class: genDated, key: key}
+		}
 	}
 	return generation{stem: base, class: genCurrent}
+}
+
+// dateKey returns the digits of a logrotate dateext suffix (after its
+// first "-"): at least 8 digits, possibly in groups separated by single
+// dashes, as dateformat -%Y%m%d, -%Y%m%d%H, -%s, -%Y-%m-%d and
+// -%Y%m%d-%s make them.
+func dateKey(s string) (string, bool) {
+	var b strings.Builder
+	prev := byte('-')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c == '-' && prev != '-':
+		default:
+			return "", false
+		}
+		prev = c
+	}
+	if prev == '-' || b.Len() < 8 {
+		return "", false
+	}
+	return b.String(), true
 }
 
 func digits(s string) bool {
@@ -83,8 +113,9 @@ func cmpAge(a, b generation) int {
 // SortOldestFirst returns paths with the rotated generations of each log
 // ordered oldest first, so reading them in order reads the log in time
 // order: mail.log.3.gz, mail.log.2.gz, mail.log.1, mail.log; and
-// mail.log-20261101, mail.log-20261108, mail.log. Numbered generations
-// come before dated ones. The generations of one log are placed where the
+// mail.log-20261101, mail.log-20261108, mail.log (logrotate's dateext
+// with the dateformats -%Y%m%d, -%Y%m%d%H, -%s, -%Y-%m-%d and -%Y%m%d-%s,
+// one format per log). Numbered generations come before dated ones. The generations of one log are placed where the
 // first of them appeared; unrelated names keep their relative order.
 // Compression suffixes (.gz, .bz2, .xz, .zst) are ignored for ordering.
 // paths is not modified.

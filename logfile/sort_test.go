@@ -20,6 +20,20 @@ func TestSortOldestFirst(t *testing.T) {
 			want: []string{"mail.log-20261101", "mail.log-20261108", "mail.log"}},
 		{name: "dated compressed", in: []string{"mail.log-20261108", "mail.log-20261101.gz", "mail.log"},
 			want: []string{"mail.log-20261101.gz", "mail.log-20261108", "mail.log"}},
+		{name: "rhel maillog", in: []string{"maillog", "maillog-20261124", "maillog-20261117.gz"},
+			want: []string{"maillog-20261117.gz", "maillog-20261124", "maillog"}},
+		{name: "dateformat with hour", in: []string{"mail.log", "mail.log-2026112410", "mail.log-2026112409"},
+			want: []string{"mail.log-2026112409", "mail.log-2026112410", "mail.log"}},
+		{name: "dateformat epoch", in: []string{"mail.log-1795600000", "mail.log", "mail.log-999999999"},
+			want: []string{"mail.log-999999999", "mail.log-1795600000", "mail.log"}},
+		// Regression: these dateformats were not recognised, so their
+		// generations were neither ordered nor found by Resume.
+		{name: "dateformat with dashes", in: []string{"mail.log", "mail.log-2026-11-24.gz", "mail.log-2026-11-17.gz"},
+			want: []string{"mail.log-2026-11-17.gz", "mail.log-2026-11-24.gz", "mail.log"}},
+		{name: "dateformat date and epoch", in: []string{"mail.log-20261124-1795600000", "mail.log", "mail.log-20261124-1795500000"},
+			want: []string{"mail.log-20261124-1795500000", "mail.log-20261124-1795600000", "mail.log"}},
+		{name: "newsyslog", in: []string{"mail.log", "mail.log.0.bz2", "mail.log.1.bz2"},
+			want: []string{"mail.log.1.bz2", "mail.log.0.bz2", "mail.log"}},
 		{name: "with directories", in: []string{"/var/log/mail.log", "/var/log/mail.log.1"},
 			want: []string{"/var/log/mail.log.1", "/var/log/mail.log"}},
 		{name: "unrelated keep order", in: []string{"b.txt", "a.txt", "mail.log", "c", "mail.log.1"},
@@ -72,6 +86,8 @@ func TestLogOf(t *testing.T) {
 	for in, want := range map[string]string{
 		"/var/log/mail.log": "/var/log/mail.log", "/var/log/mail.log.2.gz": "/var/log/mail.log",
 		"mail.log-20261108": "mail.log", "mail.err": "mail.err", "-": "-",
+		"mail.log-2026-11-08.gz": "mail.log", "mail.log-20261108-1794355200": "mail.log", "maillog-2026110810": "maillog",
+		"a-1-2-3": "a-1-2-3", "mail-log-20261124-": "mail-log-20261124-", "app-2026-11": "app-2026-11",
 	} {
 		if got := LogOf(in); got != want {
 			t.Errorf("LogOf(%q) = %q, want %q", in, got, want)

@@ -39,6 +39,15 @@ type Entry struct {
 	// hexadecimal SHA-256 of its first FPLen (≤ FingerprintLen) bytes.
 	FPLen int    `json:"fp_len"`
 	FP    string `json:"fp"`
+	// TailLen and Tail check the position: the hexadecimal SHA-256 of
+	// the TailLen (min(Offset, FingerprintLen)) bytes just before Offset.
+	// A generation continues the entry only if it still holds those
+	// bytes there, which tells apart generations that start alike (a
+	// header repeated at each rotation) and catches a file truncated and
+	// rewritten past Offset. Zero in entries saved by earlier versions:
+	// the check is then skipped.
+	TailLen int    `json:"tail_len,omitempty"`
+	Tail    string `json:"tail,omitempty"`
 }
 
 // IsZero reports whether e is the zero Entry (no saved position).
@@ -50,6 +59,16 @@ func (e Entry) IsZero() bool { return e == Entry{} }
 func (e Entry) fingerprint() fingerprint {
 	fp := fingerprint{n: e.FPLen}
 	if b, err := hex.DecodeString(e.FP); err == nil && len(b) == len(fp.sum) {
+		copy(fp.sum[:], b)
+	}
+	return fp
+}
+
+// tail returns e's position check (see TailLen), decoded like
+// fingerprint.
+func (e Entry) tail() fingerprint {
+	fp := fingerprint{n: e.TailLen}
+	if b, err := hex.DecodeString(e.Tail); err == nil && len(b) == len(fp.sum) {
 		copy(fp.sum[:], b)
 	}
 	return fp
@@ -70,6 +89,17 @@ func (e Entry) validate() error {
 	if e.FPLen > 0 {
 		if b, err := hex.DecodeString(e.FP); err != nil || len(b) != 32 {
 			return fmt.Errorf("%q: fp is not a hex SHA-256", e.Path)
+		}
+	}
+	switch {
+	case e.TailLen < 0 || e.TailLen > FingerprintLen || int64(e.TailLen) > e.Offset:
+		return fmt.Errorf("%q: tail_len %d out of range", e.Path, e.TailLen)
+	case e.TailLen == 0 && e.Tail != "":
+		return fmt.Errorf("%q: tail without tail_len", e.Path)
+	}
+	if e.TailLen > 0 {
+		if b, err := hex.DecodeString(e.Tail); err != nil || len(b) != 32 {
+			return fmt.Errorf("%q: tail is not a hex SHA-256", e.Path)
 		}
 	}
 	return nil
@@ -96,14 +126,22 @@ func LoadState(path string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The version first: a newer version may have fields this one does
+	// not know.
+	var v struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("%s: corrupt state file: %w", path, err)
+	}
+	if v.Version != StateVersion {
+		return nil, fmt.Errorf("%s: unsupported state version %d (want %d)", path, v.Version, StateVersion)
+	}
 	var st State
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
 		return nil, fmt.Errorf("%s: corrupt state file: %w", path, err)
-	}
-	if st.Version != StateVersion {
-		return nil, fmt.Errorf("%s: unsupported state version %d (want %d)", path, st.Version, StateVersion)
 	}
 	seen := make(map[string]bool, len(st.Files))
 	for _, e := range st.Files {
@@ -142,7 +180,8 @@ func (s *State) Set(path string, e Entry) {
 
 // Save writes the state to path atomically: a temporary file in the same
 // directory is written, synced and renamed over path, and the directory
-// is synced. A crash leaves either the old or the new state, never a mix.
+// is synced. A crash leaves either the old or the new state, never a mix;
+// a failed Save leaves the old state file as it was. Errors name path.
 func (s *State) Save(path string) error {
 	out := State{Version: StateVersion, Files: s.Files}
 	if out.Files == nil {
@@ -153,7 +192,10 @@ func (s *State) Save(path string) error {
 		return err
 	}
 	b = append(b, '\n')
-	return atomicfile.WriteFile(path, b, 0o600)
+	if err := atomicfile.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("%s: saving state: %w", path, err)
+	}
+	return nil
 }
 
 // A FileLock is an exclusive lock held on "<state>.lock".

@@ -64,6 +64,15 @@ func TestLoadStateCorrupt(t *testing.T) {
 		{name: "bad fp", data: `{"version":1,"files":[{"path":"a","fp_len":3,"fp":"zz"}]}`, want: "not a hex SHA-256"},
 		{name: "fp_len too big", data: `{"version":1,"files":[{"path":"a","fp_len":1025,"fp":"` + fp + `"}]}`, want: "out of range"},
 		{name: "no path", data: `{"version":1,"files":[{"offset":1}]}`, want: "entry without path"},
+		// Regressions: a newer version's new fields hid its version
+		// behind "unknown field"; data after the JSON value (two
+		// writers, a torn write) was ignored.
+		{name: "newer version with new fields", data: `{"version":2,"files":[],"x":1}`, want: "unsupported state version 2"},
+		{name: "trailing data", data: `{"version":1,"files":[]}{"version":1,"files":[{"path":"a"}]}`, want: "corrupt state file"},
+		{name: "trailing garbage", data: `{"version":1,"files":[]}` + "\n\x00\x00", want: "corrupt state file"},
+		{name: "empty", data: "", want: "corrupt state file"},
+		{name: "bad tail", data: `{"version":1,"files":[{"path":"a","offset":5,"tail_len":5,"tail":"zz"}]}`, want: "not a hex SHA-256"},
+		{name: "tail longer than offset", data: `{"version":1,"files":[{"path":"a","offset":2,"tail_len":5,"tail":"` + fp + `"}]}`, want: "out of range"},
 		{name: "duplicate", data: `{"version":1,"files":[{"path":"a"},{"path":"a"}]}`, want: "listed twice"},
 	}
 	for _, tt := range tests {
@@ -80,9 +89,40 @@ func TestLoadStateCorrupt(t *testing.T) {
 
 func TestSaveError(t *testing.T) {
 	var st State
-	err := st.Save(filepath.Join(t.TempDir(), "missing-dir", "state.json"))
-	if err == nil || !strings.Contains(err.Error(), "missing-dir") {
-		t.Errorf("error %v", err)
+	path := filepath.Join(t.TempDir(), "missing-dir", "state.json")
+	err := st.Save(path)
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %v, want one naming %s", err, path)
+	}
+}
+
+// TestSaveFailureKeepsOld: a Save that cannot write (read-only directory)
+// names the state file and leaves the old state loadable as it was.
+func TestSaveFailureKeepsOld(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root ignores directory permissions")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	var st State
+	st.Set("/var/log/mail.log", Entry{Offset: 1})
+	if err := st.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o700)
+	st.Set("/var/log/mail.log", Entry{Offset: 2})
+	if err := st.Save(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Save in a read-only directory: %v, want an error naming %s", err, path)
+	}
+	got, err := LoadState(path)
+	if err != nil || got.Entry("/var/log/mail.log").Offset != 1 {
+		t.Errorf("old state after a failed Save: %+v, %v", got, err)
+	}
+	if _, err := Lock(path); err == nil || !strings.Contains(err.Error(), path+".lock") {
+		t.Errorf("Lock in a read-only directory: %v, want an error naming the lock file", err)
 	}
 }
 
