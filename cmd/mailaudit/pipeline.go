@@ -221,12 +221,28 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 			continue
 		}
 		p.sum.Files++
-		err = p.run(rs)
-		if err != nil {
-			ie.errs = append(ie.errs, err)
-		} else {
-			st.Set(path, rs.Commit())
+		for {
+			err := p.run(rs)
+			if err == nil {
+				break
+			}
+			if errors.Is(err, context.Canceled) {
+				rs.Close()
+				return err
+			}
+			if rs.Name() == path {
+				// The live file: the next run retries from here.
+				ie.errs = append(ie.errs, err)
+				break
+			}
+			// A damaged rotated generation (a .gz cut short): its
+			// unreadable rest is given up so the log does not stop
+			// here for good; the next call goes on with the next one.
+			ie.errs = append(ie.errs, fmt.Errorf("%w (the rest of this rotated file is skipped)", err))
 		}
+		// Commit points just past the last line processed: saving it
+		// after the output keeps delivery at least once.
+		st.Set(path, rs.Commit())
 		rs.Close()
 	}
 	if err := output(); err != nil {

@@ -368,3 +368,50 @@ func TestCorpusCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestScanStateDamagedGeneration: a rotated generation compressed and cut
+// short is reported (exit 3) and skipped past, so the log goes on with the
+// new file and the next run does not stop at the same place again.
+func TestScanStateDamagedGeneration(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", strings.Repeat(loginA, 40))
+	state := filepath.Join(dir, "scan.state")
+	iso := isolated(t)
+	run := func() (int, map[string]int, string) {
+		t.Helper()
+		args := append(append([]string{"scan"}, iso...), "--state", state, "--events", "--format", "jsonl", log)
+		var out, errb bytes.Buffer
+		code := Main(args, nil, &out, &errb)
+		users := map[string]int{}
+		for _, ev := range jsonlEvents(t, out.String()) {
+			users[ev["user"].(string)]++
+		}
+		return code, users, errb.String()
+	}
+	if code, users, _ := run(); code != exitOK || users["alice@example.org"] != 40 {
+		t.Fatalf("first run: exit %d, %v", code, users)
+	}
+	// logrotate with compress: mail.log.1.gz, cut short (a full disk).
+	appendFile(t, log, strings.Repeat(loginB, 400))
+	whole, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(whole)
+	zw.Close()
+	writeFile(t, dir, "mail.log.1.gz", gz.String()[:gz.Len()*3/4])
+	writeFile(t, dir, "mail.log", loginC)
+
+	code, users, stderr := run()
+	if code != exitError || !strings.Contains(stderr, "mail.log.1.gz") {
+		t.Fatalf("second run: exit %d, stderr %q; want 3 naming the damaged file", code, stderr)
+	}
+	if users["bob@example.org"] == 0 || users["bob@example.org"] >= 400 || users["carol@example.org"] != 1 {
+		t.Fatalf("second run delivered %v: want some of bob's lines (up to the damage), then carol's", users)
+	}
+	if code, users, _ := run(); code != exitOK || len(users) != 0 {
+		t.Fatalf("third run: exit %d, %v; want nothing new", code, users)
+	}
+}
