@@ -101,6 +101,10 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 		f.Close()
 		return nil, err
 	}
+	if fi.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: path, Err: errIsDir}
+	}
 	var src io.Reader
 	c := plain
 	if fi.Mode().IsRegular() {
@@ -121,6 +125,10 @@ func Open(path string, stdin io.Reader) (*Input, error) {
 		m, perr := br.Peek(sniffLen)
 		if perr != nil && perr != io.EOF {
 			f.Close()
+			var pe *fs.PathError
+			if errors.As(perr, &pe) {
+				return nil, perr
+			}
 			return nil, &fs.PathError{Op: "read", Path: path, Err: perr}
 		}
 		c = sniff(m)
@@ -144,6 +152,9 @@ func (in *Input) decompress(c codec, r io.Reader) error {
 	in.codec, in.dec, in.r = c, dec, dec
 	return nil
 }
+
+// errIsDir is the error for a directory given as a log.
+var errIsDir = errors.New("is a directory, not a log file")
 
 // Read reads decompressed log text. Errors other than io.EOF name the
 // file; a truncated gzip stream yields an error wrapping

@@ -169,3 +169,15 @@ type closeCounter struct {
 }
 
 func (c *closeCounter) Close() error { c.n++; return nil }
+
+// TestOpenDirectory: a directory given as a log is named once, clearly.
+func TestOpenDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Open(dir, nil)
+	if err == nil {
+		t.Fatal("Open(directory) succeeded")
+	}
+	if want := "open " + dir + ": is a directory, not a log file"; err.Error() != want {
+		t.Errorf("Open(directory) = %q, want %q", err, want)
+	}
+}
