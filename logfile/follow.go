@@ -54,9 +54,10 @@ type FollowOptions struct {
 // rotated generations keep their names (mail.log.1 → mail.log.2 or
 // dated names): the followed generation is found among them by its
 // fingerprint and the ones rotated in after it are read before the new
-// file. Only a rotation scheme that renames over the followed generation
-// loses the middle one; a later Resume from a saved Entry cannot recover
-// it either.
+// file; so is a generation seen at the path at one poll and rotated away
+// before it was opened (found by its device and inode). Only a rotation
+// scheme that keeps too few generations, so that the followed one is
+// renamed over, loses the ones in between.
 type Follower struct {
 	path    string
 	opts    FollowOptions
@@ -69,6 +70,13 @@ type Follower struct {
 	last    *segment // where the last line came from
 	long    int      // over-long lines skipped in closed generations
 	broken  bool     // reading queue[0] failed: give it up on the next call
+	// next is the identity of the file seen at path when a rotation was
+	// noticed: the generation to read after the old one, even if it was
+	// rotated away again before it could be opened.
+	next struct {
+		dev, ino uint64
+		set      bool
+	}
 }
 
 // Follow returns a Follower for path. Nothing is opened until the first
@@ -133,8 +141,8 @@ func (f *Follower) Next(ctx context.Context) ([]byte, error) {
 				if err := f.wait(ctx); err != nil {
 					return nil, err
 				}
-				continue
 			}
+			continue // open may have queued generations to read first
 		}
 		line, err := f.cur.lr.Next()
 		if err == nil {
@@ -226,6 +234,19 @@ func (f *Follower) open() (bool, error) {
 	}
 	s.current = true
 	s.lr.Max = f.opts.Max
+	if f.next.set && (s.dev != f.next.dev || s.ino != f.next.ino) {
+		// The generation seen at the last check was rotated away before
+		// it was opened: read it (and any rotated in after it) first.
+		e := Entry{Path: f.path, Dev: f.next.dev, Inode: f.next.ino}
+		if segs, err := rotated(f.path, e, s.dev, s.ino); err == nil {
+			for _, g := range segs {
+				g.lr.CompleteOnly = false
+				g.lr.Max = f.opts.Max
+			}
+			f.queue = append(f.queue, segs...)
+		}
+	}
+	f.next.set = false
 	f.adopt(s)
 	return true, nil
 }
@@ -259,6 +280,7 @@ func (f *Follower) check() error {
 		f.queue = append(f.queue, f.cur)
 		f.queue = append(f.queue, f.missed(dev, ino)...)
 		f.cur = nil
+		f.next.dev, f.next.ino, f.next.set = dev, ino, dev != 0 || ino != 0
 		return nil
 	}
 	pos, err := f.cur.in.File().Seek(0, io.SeekCurrent)

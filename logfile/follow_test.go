@@ -463,3 +463,51 @@ func TestFollowTruncatedGzip(t *testing.T) {
 		}
 	})
 }
+
+// TestFollowNextGenerationRotatedAway: the file seen at the path when a
+// rotation was noticed is rotated away again before the follower opens
+// it; it is still read, before the file now at the path.
+func TestFollowNextGenerationRotatedAway(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mv := func(from, to string) {
+		t.Helper()
+		if err := os.Rename(filepath.Join(dir, from), filepath.Join(dir, to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	write("mail.log", "a\n")
+	f := Follow(path, FollowOptions{Interval: time.Millisecond})
+	defer f.Close()
+	next := func() string {
+		t.Helper()
+		line, err := f.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(line)
+	}
+	if got := next(); got != "a" {
+		t.Fatalf("first line %q", got)
+	}
+	mv("mail.log", "mail.log.1")
+	write("mail.log", "b\n")
+	if err := f.check(); err != nil { // the poll that notices the rotation
+		t.Fatal(err)
+	}
+	// Before the follower opens the new file, logrotate runs again.
+	mv("mail.log.1", "mail.log.2")
+	mv("mail.log", "mail.log.1")
+	write("mail.log", "c\n")
+	if got := []string{next(), next()}; !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("lines %q, want [b c]", got)
+	}
+}
