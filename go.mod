@@ -2,7 +2,7 @@
 // "Dependencies"; test-only ones (go-internal, mmdbwriter) never reach the binary.
 module github.com/mailaudit/mailaudit
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/BurntSushi/toml v1.6.0
