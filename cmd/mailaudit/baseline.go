@@ -75,10 +75,12 @@ func newBaselineCmd(e *env) *cobra.Command {
 address, network (/24 or /48), ASN and country. The new-device rule compares
 logins against them. The baseline lives in an SQLite database, baseline.db,
 in the state directory: --state-dir, /var/lib/mailaudit as root, else
-$XDG_STATE_HOME/mailaudit, else ~/.local/state/mailaudit.` + exitHelp,
-		Args: cobra.NoArgs,
+$XDG_STATE_HOME/mailaudit, else ~/.local/state/mailaudit.
+` + exitHelp,
+		Args: cobra.ArbitraryArgs,
+		RunE: needSubcommand,
 	}
-	c.PersistentFlags().StringVar(&dir, "state-dir", "", "state directory holding baseline.db")
+	c.PersistentFlags().StringVar(&dir, "state-dir", "", "state `DIR` holding baseline.db")
 	c.AddCommand(newBaselineListCmd(e, &dir), newBaselineForgetCmd(e, &dir))
 	return c
 }
@@ -115,8 +117,8 @@ func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 			return writeBaselineTable(e, entries)
 		},
 	}
-	c.Flags().StringVar(&user, "user", "", "only this user (case and surrounding spaces do not matter, as in the rules)")
-	c.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	c.Flags().StringVar(&user, "user", "", "only this `USER` (case and surrounding spaces do not matter, as in the rules)")
+	c.Flags().StringVar(&format, "format", "table", "output `FORMAT`: table or json")
 	return c
 }
 
@@ -222,7 +224,7 @@ deletes everything learned for USER: the next login is learned silently again.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&allFor, "all-for", "", "forget everything learned for this user")
+	c.Flags().StringVar(&allFor, "all-for", "", "forget everything learned for `USER`")
 	return c
 }
 

@@ -36,6 +36,8 @@ successful login from an address outside the --allow list, reported with
 user, address and file:line. --fail-on takes a severity (info, low, medium,
 high, critical: that severity or worse fails) or a comma-separated list of
 rule names and severities, in any case; anything else is a usage error.
+A clean check exits 0 and, as a table, prints nothing (cron mails only
+what found something).
 A threshold that covers not-allowlisted needs --allow, and one that names a
 rule the --config disables is a usage error: the gate must be able to fail.
 
@@ -51,6 +53,11 @@ fails the check (rule ` + ruleMalformed + `) whatever --fail-on says.
 ` + exitHelp,
 		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("fail-on") && o.failOn == "" {
+				// --fail-on "$RULES" with RULES unset must not fall
+				// back to the default silently.
+				return usagef("--fail-on is empty: give a severity or rule names")
+			}
 			return runCheck(e, &o, args)
 		},
 	}
@@ -87,6 +94,9 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 		}
 	}
 	if o.rules.allow == "" && cfg.NotAllowlisted.Enabled && th.Matches(rules.Finding{Rule: rules.RuleNotAllowlisted, Severity: cfg.NotAllowlisted.Severity}) {
+		if o.failOn == "" {
+			return usagef("check needs --allow FILE: its default --fail-on, %s, fails on successful logins from outside the allowlist (or give a --fail-on without that rule)", rules.RuleNotAllowlisted)
+		}
 		return usagef("check needs --allow FILE for its threshold %s (which includes not-allowlisted), or a --fail-on without it", th)
 	}
 	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "", !overlapping(args))
@@ -107,6 +117,12 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 			}
 		}
 		failing = append(failing, malformedFindings(p.sum)...)
+		if f == report.Table && len(failing) == 0 {
+			// A clean check prints nothing for a person (the exit
+			// status says it): cron mails only runs that found
+			// something. Scripts still get their empty document.
+			return nil
+		}
 		if err := report.WriteFindings(out, f, failing); err != nil {
 			return err
 		}

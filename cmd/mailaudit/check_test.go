@@ -364,6 +364,17 @@ func TestCheckFormats(t *testing.T) {
 			t.Errorf("message not escaped: %q", msg)
 		}
 	})
+	t.Run("clean", func(t *testing.T) {
+		// A clean table check is silent (cron mails any output); the
+		// machine formats still print their empty document.
+		good := writeFile(t, dir, "good.log", login23(0, "alice@example.org", "198.51.100.23"))
+		for format, want := range map[string]string{"table": "", "jsonl": "", "json": "{\"findings\": []}\n", "github": ""} {
+			code, out, errb := runCheckIn(t, []string{"--allow", allow, "--format", format, good})
+			if code != exitOK || out != want || errb != "" {
+				t.Errorf("%s: exit %d, stdout %q, stderr %q; want 0, %q", format, code, out, errb, want)
+			}
+		}
+	})
 	t.Run("malformed line annotation", func(t *testing.T) {
 		bad := writeFile(t, dir, "bad.log", login23(0, "alice@example.org", "198.51.100.23")+malformedLine)
 		code, out, errb := runCheckIn(t, []string{"--allow", allow, "--format", "github", bad})

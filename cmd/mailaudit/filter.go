@@ -3,6 +3,7 @@ package main
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ type filterFlags struct {
 
 func (f *filterFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.user, "user", "", "the access history of `USER`: that user's events in time order (case and surrounding spaces do not matter)")
-	fs.StringVar(&f.since, "since", "", "only events at or after `WHEN`: a date (2026-07-01), RFC3339, or a duration back from now (24h)")
+	fs.StringVar(&f.since, "since", "", "only events at or after `WHEN`: a date (2026-07-01), RFC3339, or a duration back from now (24h, 7d)")
 	fs.StringVar(&f.until, "until", "", "only events before `WHEN`: a date (the whole day is included), RFC3339, or a duration back from now")
 	fs.StringVar(&f.address, "address", "", "only events from this address or `CIDR`")
 	fs.StringVar(&f.provider, "provider", "", "only events whose address belongs to `PROVIDER` (microsoft, google, amazon, …)")
@@ -47,6 +48,9 @@ func (f *filterFlags) keep(loc *time.Location) (func(parse.Event, ipranges.Origi
 	until, err := parseWhen(f.until, loc, now, true)
 	if err != nil {
 		return nil, usagef("--until: %v", err)
+	}
+	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
+		return nil, usagef("--since %s is not before --until %s: no event can match", f.since, f.until)
 	}
 	var pfx netip.Prefix
 	if f.address != "" {
@@ -82,10 +86,7 @@ func parseWhen(s string, loc *time.Location, now func() time.Time, end bool) (ti
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
-			d = -d
-		}
+	if d, ok := parseAgo(s); ok {
 		return now().Add(-d), nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
@@ -106,10 +107,34 @@ func parseWhen(s string, loc *time.Location, now func() time.Time, end bool) (ti
 	return t, nil
 }
 
+// parseAgo reads a duration back from now: Go's form (24h, 90m, 1h30m) or
+// whole days and weeks (7d, 2w), which admins write. A leading minus is
+// ignored: it is back from now either way.
+func parseAgo(s string) (time.Duration, bool) {
+	s = strings.TrimPrefix(s, "-")
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		return days(n, 1)
+	}
+	if n, ok := strings.CutSuffix(s, "w"); ok {
+		return days(n, 7)
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil
+}
+
+// days reads n, a whole number of units of unit days each.
+func days(n string, unit int) (time.Duration, bool) {
+	v, err := strconv.Atoi(n)
+	if err != nil || v < 0 || v > 100000 {
+		return 0, false
+	}
+	return time.Duration(v*unit) * 24 * time.Hour, true
+}
+
 type whenError struct{ s string }
 
 func (e *whenError) Error() string {
-	return "cannot read " + `"` + e.s + `"` + " as a date (2026-07-01), a time (RFC3339) or a duration (24h)"
+	return "cannot read " + `"` + e.s + `"` + " as a date (2026-07-01), a time (RFC3339) or a duration back from now (24h, 7d, 2w)"
 }
 
 // parsePrefixOrAddr reads a CIDR or a single address.

@@ -5,6 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mailaudit/mailaudit/ipranges"
@@ -103,7 +108,7 @@ func (p *pipeline) run(src lineSource) error {
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
-			return fmt.Errorf("%s: after line %d: %w", src.Name(), src.LineNo(), err)
+			return readError(src, err)
 		}
 		p.sum.Lines++
 		if p.prog != nil {
@@ -124,6 +129,20 @@ func (p *pipeline) run(src lineSource) error {
 			return err
 		}
 	}
+}
+
+// readError names the file and the line where reading src stopped. Before
+// the first line (a followed path that turned out to be a directory) there
+// is no line to name, and the error usually names the file already.
+func readError(src lineSource, err error) error {
+	name, n := src.Name(), src.LineNo()
+	switch {
+	case n > 0:
+		return fmt.Errorf("%s: after line %d: %w", name, n, err)
+	case strings.Contains(err.Error(), name):
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // handle classifies, filters and records one event.
@@ -199,7 +218,7 @@ func (p *pipeline) scanFile(path string, stdin io.Reader) error {
 // out has been flushed (at-least-once delivery); a path that failed keeps
 // its old position so its lines are read again next time.
 func (p *pipeline) scanState(statePath string, paths []string, output func() error) error {
-	lk, err := logfile.Lock(statePath)
+	lk, err := lockState(statePath)
 	if err != nil {
 		return err
 	}
@@ -211,11 +230,30 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 	var ie inputError
 	// `mail.log*` names the rotated generations too: Resume reads them
 	// from the saved position itself, so only the live logs are resumed.
-	for _, path := range logfile.CurrentOnly(paths) {
-		if path == "-" {
-			return usagef("--state cannot resume stdin")
+	live := logfile.CurrentOnly(paths)
+	if slices.Contains(live, "-") {
+		return usagef("--state cannot resume stdin")
+	}
+	for _, path := range live {
+		entry := st.Entry(path)
+		if entry.IsZero() {
+			// The first run of this log has no position to resume
+			// the rotated generations from: those named (mail.log*)
+			// are read whole first, oldest first, as without --state.
+			// One not there (yet) is passed over, as on later runs.
+			for _, g := range logfile.SortOldestFirst(paths) {
+				if g == path || slices.Contains(live, g) || logfile.LogOf(g) != logfile.LogOf(path) {
+					continue
+				}
+				if err := p.scanFile(g, nil); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					if errors.Is(err, context.Canceled) {
+						return err
+					}
+					ie.errs = append(ie.errs, err)
+				}
+			}
 		}
-		rs, err := logfile.Resume(path, st.Entry(path))
+		rs, err := logfile.Resume(path, entry)
 		if err != nil {
 			ie.errs = append(ie.errs, err)
 			continue
@@ -258,6 +296,16 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 	return nil
 }
 
+// lockState takes the lock of a --state file, creating its directory
+// first: the first run of a cron job or service names a state file in a
+// directory nobody has made yet (/var/lib/mailaudit/scan.state).
+func lockState(statePath string) (*logfile.FileLock, error) {
+	if err := os.MkdirAll(filepath.Dir(statePath), 0o700); err != nil {
+		return nil, fmt.Errorf("--state %s: %w", statePath, err)
+	}
+	return logfile.Lock(statePath)
+}
+
 // follow reads path as it grows until ctx is done. It starts after the
 // current end of the file unless fromStart is set; with a statePath it
 // continues from the saved position instead (the start, on the first
@@ -267,7 +315,7 @@ func (p *pipeline) follow(ctx context.Context, path string, fromStart bool, inte
 	opts := logfile.FollowOptions{FromEnd: !fromStart, Interval: interval}
 	var st *logfile.State
 	if statePath != "" {
-		lk, err := logfile.Lock(statePath)
+		lk, err := lockState(statePath)
 		if err != nil {
 			return err
 		}

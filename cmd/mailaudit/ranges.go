@@ -66,8 +66,10 @@ func newRangesCmd(e *env) *cobra.Command {
 the user (Exchange Online, Outlook mobile, Google's fetcher, …), a hosting
 network, private space, or the user's own device. It uses a built-in table of
 Microsoft ranges, the publishers' feeds downloaded by "ranges update", your
-own lists (--ranges FILE) and GeoIP databases when present.` + exitHelp,
-		Args: cobra.NoArgs,
+own lists (--ranges FILE) and GeoIP databases when present.
+` + exitHelp,
+		Args: cobra.ArbitraryArgs,
+		RunE: needSubcommand,
 	}
 	cmd.AddCommand(newRangesUpdateCmd(e), newRangesLookupCmd(e), newRangesListCmd(e))
 	return cmd
@@ -88,7 +90,8 @@ cache directory, written atomically. It keeps to the publishers' etiquette:
 the Microsoft 365 version is checked at most hourly and its endpoints fetched
 only when the version changes; Azure at most weekly; Google and AWS at most
 daily. --force ignores the intervals. A source that fails keeps its previous
-data; the others are still updated, and the command exits 3.` + exitHelp,
+data; the others are still updated, and the command exits 3.
+` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sts, err := ipranges.Update(cmd.Context(), ipranges.UpdateOptions{CacheDir: cacheDir, Feeds: feeds, Force: force})
@@ -145,8 +148,14 @@ func newRangesLookupCmd(e *env) *cobra.Command {
 		Long: `lookup prints, for each address, the verdict (class, provider, product,
 confidence), the GeoIP country and ASN when databases are present, and every
 list entry that contains the address with its source and date; the entry
-marked * decided the verdict. A malformed address is a usage error.` + exitHelp,
-		Args: cobra.MinimumNArgs(1),
+marked * decided the verdict. A malformed address is a usage error.
+` + exitHelp,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("ranges lookup needs at least one IP address")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addrs := make([]netip.Addr, len(args))
 			for i, a := range args {
@@ -236,7 +245,8 @@ func newRangesListCmd(e *env) *cobra.Command {
 		Short: "Show each range source in use, its date and prefix count",
 		Long: `list shows every source the classifier uses: the built-in table, the
 downloaded feeds in the cache directory, your --ranges files and the GeoIP
-databases, with their data date, prefix count and origin.` + exitHelp,
+databases, with their data date, prefix count and origin.
+` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := rf.classifier()

@@ -42,7 +42,7 @@ func TestRangesLookup(t *testing.T) {
 			"203.0.113.45: device (confidence low)\n  no list matched\n",
 		}, ""},
 		{"bad ip", []string{"52.98.204.101", "52.98.204"}, 2, nil, `mailaudit: lookup: "52.98.204" is not an IP address`},
-		{"no ip", nil, 2, nil, "requires at least 1 arg"},
+		{"no ip", nil, 2, nil, "needs at least one IP address"},
 		{"bad list", []string{"--ranges", "testdata-missing.txt", "1.2.3.4"}, 3, nil, "testdata-missing.txt: no such file"},
 	}
 	for _, tt := range tests {

@@ -118,7 +118,7 @@ Each prints tables by default, or --format json, jsonl or csv for scripts.
 			},
 		}
 		fs := sub.Flags()
-		fs.StringVar(&o.format, "format", "table", "output: table, json, jsonl, csv")
+		fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, json, jsonl, csv")
 		o.input.register(fs)
 		o.ranges.register(fs)
 		o.filter.register(fs)

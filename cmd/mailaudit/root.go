@@ -71,6 +71,19 @@ on top.
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				// cobra's own help command prints the root help
+				// and exits 0 for a topic it does not know.
+				return usagef("unknown help topic %q (see mailaudit --help)", strings.Join(args, " "))
+			}
+			return cmd.Help()
+		},
+	})
 	root.AddCommand(
 		newScanCmd(e),
 		newCheckCmd(e),
@@ -100,6 +113,23 @@ func wrapArgs(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		wrapArgs(sub)
 	}
+}
+
+// needSubcommand is the RunE of a command that only groups subcommands
+// (ranges, baseline): run alone, or with a word that is none of its
+// subcommands, it is a usage error (cobra would print the help and exit 0).
+func needSubcommand(cmd *cobra.Command, args []string) error {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	want := strings.Join(names, ", ")
+	if len(args) == 0 {
+		return usagef("%s needs a subcommand: %s", cmd.CommandPath(), want)
+	}
+	return usagef("unknown command %q for %q (want %s)", args[0], cmd.CommandPath(), want)
 }
 
 // needFiles is the Args check of the commands that read logs.

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,9 +29,25 @@ type inputFlags struct {
 }
 
 func (f *inputFlags) register(fs *pflag.FlagSet) {
-	fs.IntVar(&f.year, "year", 0, "year of year-less syslog timestamps (default: inferred, Dec→Jan aware)")
+	fs.IntVar(&f.year, "year", 0, "`YEAR` of year-less syslog timestamps (default: inferred, Dec→Jan aware)")
 	fs.StringVar(&f.tz, "tz", "", "`ZONE` of zone-less timestamps, e.g. Europe/Berlin (default: local time)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress on stderr, `WHEN`: auto (terminal only), always, never")
+}
+
+// validate rejects --year and --progress values that would otherwise be
+// taken silently: a year no log was written in (--year 26, a typo for
+// 2026, would date every event in antiquity), a --progress word that is
+// none of the three.
+func (f *inputFlags) validate() error {
+	if f.year != 0 && (f.year < 1970 || f.year > 9999) {
+		return usagef("--year must be a year from 1970 to 9999, not %d", f.year)
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		return usagef("--progress must be auto, always or never, not %q", f.progress)
+	}
+	return nil
 }
 
 func (f *inputFlags) location() (*time.Location, error) {
@@ -150,6 +168,17 @@ the findings of the anomaly rules.
 ` + exitHelp,
 		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !o.follow {
+				// Follow-only flags would be ignored: say so.
+				for _, name := range []string{"from-start", "interval"} {
+					if cmd.Flags().Changed(name) {
+						return usagef("--%s only works with --follow", name)
+					}
+				}
+			}
+			if o.interval <= 0 {
+				return usagef("--interval must be positive, not %v", o.interval)
+			}
 			return runScan(cmd.Context(), e, &o, args)
 		},
 	}
@@ -158,7 +187,7 @@ the findings of the anomaly rules.
 	fs.BoolVar(&o.events, "events", false, "print one record per login/auth event instead of the summary")
 	fs.BoolVarP(&o.follow, "follow", "f", false, "keep reading FILE as it grows, through log rotation, until interrupted: as a table, one line per event and finding; otherwise findings (or --events) as they happen")
 	fs.BoolVar(&o.fromHead, "from-start", false, "with --follow: read the file from its start instead of its end (--state continues from the saved position)")
-	fs.DurationVar(&o.interval, "interval", 250*time.Millisecond, "with --follow: how often to look for new lines")
+	fs.DurationVar(&o.interval, "interval", 250*time.Millisecond, "with --follow: how often to look for new lines, a `DURATION`")
 	fs.StringVar(&o.state, "state", "", "resume from and save positions in state `FILE` (cron/systemd timers; with --follow: where a restarted service continues)")
 	o.input.register(fs)
 	o.rules.register(fs)
@@ -230,6 +259,11 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 			}
 			return out.Flush()
 		}
+		if _, err := os.Stat(args[0]); errors.Is(err, fs.ErrNotExist) {
+			// Waiting is right for a log being rotated in, but a typo
+			// in the path must not look like a quiet server.
+			fmt.Fprintf(e.stderr, "mailaudit: warning: %s does not exist (yet): waiting for it to appear\n", args[0])
+		}
 		runErr = p.follow(ctx, args[0], o.fromHead, o.interval, o.state)
 		if p.live != nil {
 			if err := p.live.Close(); err != nil {
@@ -278,6 +312,9 @@ func (p *pipeline) output(out *bufio.Writer, f report.Format) error {
 // a file, which may overlap in time) a bounded buffer puts them in order
 // first.
 func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filterFlags, persistent, ordered bool) (*pipeline, func() error, error) {
+	if err := in.validate(); err != nil {
+		return nil, nil, err
+	}
 	loc, err := in.location()
 	if err != nil {
 		return nil, nil, err

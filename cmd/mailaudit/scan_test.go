@@ -103,6 +103,25 @@ func TestExitCodes(t *testing.T) {
 		{"check bad allowlist", []string{"check", "--allow", badAllow, good}, exitError, "bad-allow.txt:2"},
 		{"check without allowlist", []string{"check", good}, exitUsage, "--allow"},
 		{"check bad fail-on", []string{"check", "--allow", allow, "--fail-on", "no-such-rule", good}, exitUsage, "no-such-rule"},
+		{"check empty fail-on", []string{"check", "--allow", allow, "--fail-on", "", good}, exitUsage, "--fail-on is empty"},
+		{"check default threshold without allowlist", []string{"check", good}, exitUsage, "default --fail-on, not-allowlisted"},
+		{"bad progress", []string{"scan", "--progress", "sometimes", good}, exitUsage, "--progress"},
+		{"year typo", []string{"scan", "--year", "26", good}, exitUsage, "--year"},
+		{"negative year", []string{"scan", "--year", "-5", good}, exitUsage, "--year"},
+		{"from-start without follow", []string{"scan", "--from-start", good}, exitUsage, "--from-start only works with --follow"},
+		{"interval without follow", []string{"scan", "--interval", "1s", good}, exitUsage, "--interval only works with --follow"},
+		{"zero interval", []string{"scan", "--follow", "--interval", "0s", good}, exitUsage, "--interval must be positive"},
+		{"since after until", []string{"scan", "--since", "2026-11-21", "--until", "2026-11-20", good}, exitUsage, "not before --until"},
+		{"since in days", []string{"scan", "--since", "7d", good}, exitOK, ""},
+		{"help for a command", []string{"help", "scan"}, exitOK, ""},
+		{"help for a subcommand", []string{"help", "report", "insecure"}, exitOK, ""},
+		{"help for an unknown topic", []string{"help", "bogus"}, exitUsage, `unknown help topic "bogus"`},
+		{"help for an unknown subcommand", []string{"help", "ranges", "bogus"}, exitUsage, `unknown help topic "ranges bogus"`},
+		{"ranges alone", []string{"ranges"}, exitUsage, "needs a subcommand: list, lookup, update"},
+		{"ranges unknown subcommand", []string{"ranges", "bogus"}, exitUsage, `unknown command "bogus"`},
+		{"ranges lookup without address", []string{"ranges", "lookup"}, exitUsage, "needs at least one IP address"},
+		{"baseline alone", []string{"baseline"}, exitUsage, "needs a subcommand: forget, list"},
+		{"baseline unknown subcommand", []string{"baseline", "bogus"}, exitUsage, `unknown command "bogus"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,5 +432,87 @@ func TestScanStateDamagedGeneration(t *testing.T) {
 	}
 	if code, users, _ := run(); code != exitOK || len(users) != 0 {
 		t.Fatalf("third run: exit %d, %v; want nothing new", code, users)
+	}
+}
+
+// TestScanFollowNotThere: following a path that does not exist waits for
+// it (a log being rotated in), but says so, so that a typo does not look
+// like a quiet server; a directory is an error naming it, not a line.
+func TestScanFollowNotThere(t *testing.T) {
+	dir := t.TempDir()
+	iso := isolated(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the follower stops at once: only what is said first counts
+	var out, errb bytes.Buffer
+	missing := filepath.Join(dir, "mail.lgo")
+	args := append(append([]string{"scan"}, iso...), "--follow", missing)
+	if code := mainContext(ctx, args, nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if want := "warning: " + missing + " does not exist (yet)"; !strings.Contains(errb.String(), want) {
+		t.Errorf("stderr %q, want %q", errb.String(), want)
+	}
+
+	errb.Reset()
+	args = append(append([]string{"scan"}, iso...), "--follow", dir)
+	code := mainContext(context.Background(), args, nil, &out, &errb)
+	if code != exitError || !strings.Contains(errb.String(), dir) || strings.Contains(errb.String(), "line 0") {
+		t.Errorf("following a directory: exit %d, stderr %q; want %d naming it, without a line 0", code, errb.String(), exitError)
+	}
+}
+
+// TestScanStateNewDir: the first cron run names a state file in a
+// directory that does not exist yet; it is made.
+func TestScanStateNewDir(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", loginA)
+	state := filepath.Join(dir, "var", "lib", "mailaudit", "scan.state")
+	args := append(append([]string{"scan"}, isolated(t)...), "--baseline", "memory", "--state", state, "--events", "--format", "jsonl", log)
+	code, out, errs := runMain(args...)
+	if code != exitOK || len(jsonlEvents(t, out)) != 1 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if _, err := os.Stat(state); err != nil {
+		t.Errorf("state not saved: %v", err)
+	}
+	if code, out, errs := runMain(args...); code != exitOK || out != "" {
+		t.Errorf("second run: exit %d, stdout %q (want nothing new), stderr %q", code, out, errs)
+	}
+}
+
+// TestScanStateFirstRunGlob: the first --state run over mail.log* reads
+// the rotated generations it names (there is no saved position to resume
+// them from), oldest first; the next runs read only what is new.
+func TestScanStateFirstRunGlob(t *testing.T) {
+	dir := t.TempDir()
+	cur := writeFile(t, dir, "mail.log", loginB)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(loginA))
+	zw.Close()
+	old := writeFile(t, dir, "mail.log.1.gz", gz.String())
+	state := filepath.Join(dir, "scan.state")
+	args := append(append([]string{"scan"}, isolated(t)...), "--baseline", "memory", "--state", state, "--events", "--format", "jsonl", cur, old)
+	users := func() string {
+		t.Helper()
+		code, out, errs := runMain(args...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var us []string
+		for _, ev := range jsonlEvents(t, out) {
+			us = append(us, ev["user"].(string))
+		}
+		return strings.Join(us, ",")
+	}
+	if got := users(); got != "alice@example.org,bob@example.org" {
+		t.Errorf("first run: %q, want alice (mail.log.1.gz) then bob (mail.log)", got)
+	}
+	if got := users(); got != "" {
+		t.Errorf("second run: %q, want nothing", got)
+	}
+	appendFile(t, cur, loginC)
+	if got := users(); got != "carol@example.org" {
+		t.Errorf("third run: %q, want carol", got)
 	}
 }
