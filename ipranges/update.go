@@ -118,7 +118,11 @@ func Update(ctx context.Context, opts UpdateOptions) ([]UpdateStatus, error) {
 	for _, name := range feedNames() {
 		st := u.one(ctx, name)
 		if st.State == Failed {
-			errs = append(errs, fmt.Errorf("%s: %w (previous data kept)", name, st.Err))
+			kept := "previous data kept"
+			if st.Date == "" {
+				kept = "no previous data"
+			}
+			errs = append(errs, fmt.Errorf("%s: %w (%s)", name, st.Err, kept))
 		}
 		sts = append(sts, st)
 	}

@@ -115,9 +115,9 @@ type State struct {
 	Files []Entry `json:"files"`
 }
 
-// LoadState reads the state file at path. A missing file yields an empty
-// State (the first run); an unreadable or corrupt file is an error naming
-// it.
+// LoadState reads the state file at path. A missing or empty file (made
+// with touch) yields an empty State (the first run); an unreadable or
+// corrupt file is an error naming it.
 func LoadState(path string) (*State, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -125,6 +125,11 @@ func LoadState(path string) (*State, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		// Save never leaves an empty file (it renames a complete one
+		// into place): this one was made by hand (touch), so no state.
+		return &State{Version: StateVersion}, nil
 	}
 	// The version first: a newer version may have fields this one does
 	// not know.

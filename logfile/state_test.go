@@ -70,7 +70,6 @@ func TestLoadStateCorrupt(t *testing.T) {
 		{name: "newer version with new fields", data: `{"version":2,"files":[],"x":1}`, want: "unsupported state version 2"},
 		{name: "trailing data", data: `{"version":1,"files":[]}{"version":1,"files":[{"path":"a"}]}`, want: "corrupt state file"},
 		{name: "trailing garbage", data: `{"version":1,"files":[]}` + "\n\x00\x00", want: "corrupt state file"},
-		{name: "empty", data: "", want: "corrupt state file"},
 		{name: "bad tail", data: `{"version":1,"files":[{"path":"a","offset":5,"tail_len":5,"tail":"zz"}]}`, want: "not a hex SHA-256"},
 		{name: "tail longer than offset", data: `{"version":1,"files":[{"path":"a","offset":2,"tail_len":5,"tail":"` + fp + `"}]}`, want: "out of range"},
 		{name: "duplicate", data: `{"version":1,"files":[{"path":"a"},{"path":"a"}]}`, want: "listed twice"},
@@ -146,5 +145,18 @@ func TestLock(t *testing.T) {
 	lk2.Unlock()
 	if err := lk2.Unlock(); err != nil {
 		t.Errorf("second Unlock: %v", err)
+	}
+}
+
+// TestLoadStateEmptyFile: a state file created by hand (touch) is no
+// state, not a corrupt one.
+func TestLoadStateEmptyFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "scan.state")
+	if err := os.WriteFile(p, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(p)
+	if err != nil || len(st.Files) != 0 || st.Version != StateVersion {
+		t.Fatalf("LoadState(empty file) = %+v, %v; want an empty state", st, err)
 	}
 }

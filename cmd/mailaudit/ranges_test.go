@@ -278,3 +278,18 @@ func TestRangeFlags(t *testing.T) {
 }
 
 func newRangesFlagSet() *pflag.FlagSet { return pflag.NewFlagSet("test", pflag.ContinueOnError) }
+
+// TestRangesUpdateFirstFailure: a feed failing on the very first update
+// says there is no previous data, rather than claiming it was kept.
+func TestRangesUpdateFirstFailure(t *testing.T) {
+	fs := newRangesFeedServer(t)
+	fs.fail["/aws.json"] = http.StatusInternalServerError
+	cache := t.TempDir()
+	code, out, errs := runMain(fs.args(cache)...)
+	if code != 3 || !regexp.MustCompile(`(?m)^aws +failed +- +0 +failed, no data$`).MatchString(out) {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(errs, "500 Internal Server Error (no previous data)") || strings.Contains(errs, "aws.json: 500 Internal Server Error (previous data kept)") {
+		t.Errorf("stderr %q", errs)
+	}
+}
