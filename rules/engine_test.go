@@ -123,13 +123,7 @@ func TestEngineRules(t *testing.T) {
 		return a
 	}
 	var b builder
-	tests := []struct {
-		name  string
-		cfg   func(*Config)
-		opts  func() Options
-		steps []step
-		want  []string
-	}{
+	tests := []ruleCase{
 		// brute-force
 		{name: "brute force from one address against two users",
 			steps: cat(b.series(6, "alice", "198.51.100.9", 0, 10*time.Second),
@@ -366,6 +360,24 @@ func TestEngineRules(t *testing.T) {
 			steps: cat(b.series(20, "alice", "198.51.100.9", 0, time.Second)),
 			cfg:   func(c *Config) { c.BruteForce.Enabled = false; c.StaleCredentials.Enabled = false }},
 	}
+	runScenarios(t, tests)
+}
+
+// ruleCase is one row of the rules' scenario tables: events in, the
+// summaries of the findings Flush returns out.
+type ruleCase struct {
+	name  string
+	cfg   func(*Config)
+	opts  func() Options
+	steps []step
+	want  []string
+}
+
+// runScenarios runs each scenario through a fresh Engine and checks its
+// findings: the expected ones, each returned once by Observe, complete,
+// and with evidence within the cap.
+func runScenarios(t *testing.T, tests []ruleCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultConfig()

@@ -21,13 +21,7 @@ var azure = ipranges.Origin{Class: ipranges.Hosting, Provider: "microsoft", Prod
 // failed before the fix its name describes.
 func TestAdversarial(t *testing.T) {
 	var b builder
-	tests := []struct {
-		name  string
-		cfg   func(*Config)
-		opts  func() Options
-		steps []step
-		want  []string
-	}{
+	tests := []ruleCase{
 		// User names are compared as Dovecot looks them up: lower case,
 		// no surrounding space.
 		{name: "a known user logging in as ALICE from a new network is no first login",
@@ -151,34 +145,7 @@ func TestAdversarial(t *testing.T) {
 			cfg:   func(c *Config) { c.NewDevice.Enabled = false },
 			opts:  func() Options { return Options{Allow: NewAllowlist(t, "BOB 203.0.113.0/24\n")} }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			if tt.cfg != nil {
-				tt.cfg(&cfg)
-			}
-			var opts Options
-			if tt.opts != nil {
-				opts = tt.opts()
-			}
-			observed, flushed := run(cfg, opts, tt.steps)
-			var got []string
-			for _, f := range flushed {
-				got = append(got, summary(f))
-			}
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("findings\n got %q\nwant %q", got, tt.want)
-			}
-			if len(observed) != len(flushed) {
-				t.Errorf("Observe returned %d findings, Flush %d", len(observed), len(flushed))
-			}
-			for _, f := range flushed {
-				if f.Message == "" || len(f.Evidence) == 0 {
-					t.Errorf("incomplete finding %+v", f)
-				}
-			}
-		})
-	}
+	runScenarios(t, tests)
 }
 
 func TestCanonicalUser(t *testing.T) {
