@@ -42,7 +42,8 @@ A threshold that covers not-allowlisted needs --allow, and one that names a
 rule the --config disables is a usage error: the gate must be able to fail.
 
 When check reads several logs (a journald export and a log file, several
-servers), their events are put in time order before the rules see them.
+servers), they are read side by side and their events merged by time
+before the rules see them.
 
 check fails closed: a file it cannot read, a truncated .gz, a config or
 allowlist it cannot load exit 3, and a login-looking line it cannot parse
@@ -99,7 +100,7 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 		}
 		return usagef("check needs --allow FILE for its threshold %s (which includes not-allowlisted), or a --fail-on without it", th)
 	}
-	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "", !overlapping(args))
+	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.state != "", o.state == "" || !overlapping(args))
 	if err != nil {
 		return err
 	}

@@ -100,34 +100,46 @@ func (p *pipeline) run(src lineSource) error {
 	longBefore := src.Long()
 	defer func() { p.sum.LongLines += int64(src.Long() - longBefore) }()
 	for {
+		ev, err := p.nextEvent(&p.parser, src)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.handle(ev); err != nil {
+			return err
+		}
+	}
+}
+
+// nextEvent reads src up to its next event with parser, counting the
+// lines it passes and recording the malformed ones. It returns io.EOF at
+// the end, and read errors naming the file and the line.
+func (p *pipeline) nextEvent(parser *parse.Parser, src lineSource) (parse.Event, error) {
+	for {
 		line, err := src.Next()
 		if err != nil {
-			if err == io.EOF {
-				return nil
+			if err == io.EOF || errors.Is(err, context.Canceled) {
+				return parse.Event{}, err
 			}
-			if errors.Is(err, context.Canceled) {
-				return err
-			}
-			return readError(src, err)
+			return parse.Event{}, readError(src, err)
 		}
 		p.sum.Lines++
 		if p.prog != nil {
 			p.prog.tick(len(line) + 1)
 		}
-		ev, st := p.parser.Parse(line)
-		switch st {
-		case parse.Ignored:
+		ev, st := parser.Parse(line)
+		if st == parse.Ignored {
 			continue
-		case parse.Malformed:
-			ev.File, ev.Line = src.Name(), src.LineNo()
+		}
+		ev.File, ev.Line = src.Name(), src.LineNo()
+		if st == parse.Malformed {
 			p.malformed++
 			p.sum.AddMalformed(ev)
 			continue
 		}
-		ev.File, ev.Line = src.Name(), src.LineNo()
-		if err := p.handle(ev); err != nil {
-			return err
-		}
+		return ev, nil
 	}
 }
 
@@ -180,10 +192,15 @@ func (p *pipeline) handle(ev parse.Event) error {
 	return nil
 }
 
-// scanFiles reads each path whole, oldest generation first. A file that
-// cannot be opened or read fully is reported in the returned inputError
-// and the others are still read.
+// scanFiles reads each path whole, oldest generation first; several logs
+// (two servers, a journald export and a file) are read side by side and
+// their events merged in time order. A file that cannot be opened or read
+// fully is reported in the returned inputError and the others are still
+// read.
 func (p *pipeline) scanFiles(paths []string, stdin io.Reader) error {
+	if groups := byLog(logfile.SortOldestFirst(paths)); len(groups) > 1 {
+		return p.scanMerged(groups, stdin)
+	}
 	var ie inputError
 	for _, path := range logfile.SortOldestFirst(paths) {
 		if err := p.scanFile(path, stdin); err != nil {
@@ -198,6 +215,118 @@ func (p *pipeline) scanFiles(paths []string, stdin io.Reader) error {
 		return &ie
 	}
 	return nil
+}
+
+// byLog groups paths by the log they are generations of, in the order
+// the logs first appear.
+func byLog(paths []string) [][]string {
+	idx := make(map[string]int)
+	var groups [][]string
+	for _, path := range paths {
+		k := logfile.LogOf(path)
+		i, ok := idx[k]
+		if !ok {
+			i = len(groups)
+			idx[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], path)
+	}
+	return groups
+}
+
+// logStream is one log being read event by event for scanMerged: its
+// generations oldest first, with a parser of its own (each log infers its
+// own years).
+type logStream struct {
+	paths  []string
+	parser parse.Parser
+	in     *logfile.Input
+	src    *fileSource
+	ev     parse.Event // the next event, when ok
+	ok     bool
+}
+
+// scanMerged reads several logs side by side and hands their events on in
+// time order, so the rules and the event output see one timeline. Memory
+// holds one pending event per log.
+func (p *pipeline) scanMerged(groups [][]string, stdin io.Reader) (err error) {
+	var ie inputError
+	streams := make([]*logStream, len(groups))
+	defer func() {
+		for _, s := range streams {
+			if s != nil && s.in != nil {
+				s.in.Close()
+			}
+		}
+	}()
+	if p.prog != nil {
+		p.prog.startMany(len(groups))
+	}
+	for i, g := range groups {
+		streams[i] = &logStream{paths: g, parser: p.parser}
+		if err := p.advance(streams[i], stdin, &ie); err != nil {
+			return err
+		}
+	}
+	for {
+		var next *logStream
+		for _, s := range streams {
+			if s.ok && (next == nil || s.ev.Time.Before(next.ev.Time)) {
+				next = s
+			}
+		}
+		if next == nil {
+			break
+		}
+		if err := p.handle(next.ev); err != nil {
+			return err
+		}
+		if err := p.advance(next, stdin, &ie); err != nil {
+			return err
+		}
+	}
+	if len(ie.errs) > 0 {
+		p.sum.InputErrors += len(ie.errs)
+		return &ie
+	}
+	return nil
+}
+
+// advance moves s to its next event, going on to the log's next file when
+// one ends; s.ok is false when the log is done. A file that cannot be
+// opened or read is recorded in ie and the log goes on with its next file.
+func (p *pipeline) advance(s *logStream, stdin io.Reader, ie *inputError) error {
+	for {
+		if s.src == nil {
+			if len(s.paths) == 0 {
+				s.ok = false
+				return nil
+			}
+			in, err := logfile.Open(s.paths[0], stdin)
+			s.paths = s.paths[1:]
+			if err != nil {
+				ie.errs = append(ie.errs, err)
+				continue
+			}
+			p.sum.Files++
+			s.in, s.src = in, &fileSource{in: in, lr: logfile.NewLineReader(in)}
+		}
+		ev, err := p.nextEvent(&s.parser, s.src)
+		if err == nil {
+			s.ev, s.ok = ev, true
+			return nil
+		}
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		if err != io.EOF {
+			ie.errs = append(ie.errs, err)
+		}
+		p.sum.LongLines += int64(s.src.Long())
+		s.in.Close()
+		s.in, s.src = nil, nil
+	}
 }
 
 func (p *pipeline) scanFile(path string, stdin io.Reader) error {

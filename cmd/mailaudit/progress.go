@@ -47,6 +47,12 @@ func (p *progress) start(in *logfile.Input) {
 	}
 }
 
+// startMany begins reading n logs side by side: no percentage, only the
+// bytes read.
+func (p *progress) startMany(n int) {
+	p.name, p.size, p.done = fmt.Sprintf("%d logs", n), 0, 0
+}
+
 // tick counts n bytes of one line; it redraws at most five times a second.
 func (p *progress) tick(n int) {
 	p.done += int64(n)

@@ -204,7 +204,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 	if o.follow && (len(args) != 1 || args[0] == "-") {
 		return usagef("--follow takes exactly one FILE (not stdin)")
 	}
-	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.follow || o.state != "", o.follow || !overlapping(args))
+	p, done, err := newPipeline(e, &o.input, &o.rules, &o.ranges, &o.filter, o.follow || o.state != "", o.follow || o.state == "" || !overlapping(args))
 	if err != nil {
 		return err
 	}
@@ -307,10 +307,10 @@ func (p *pipeline) output(out *bufio.Writer, f report.Format) error {
 // their flags; done releases what it opened. A nil rf runs no rules
 // (the reports print none). persistent runs (--state, --follow) learn the
 // baseline across runs by default. ordered says the events come in time
-// order (one log and its rotated generations, or a followed log), so the
-// rules get each at once; otherwise (several logs, a journald export and
-// a file, which may overlap in time) a bounded buffer puts them in order
-// first.
+// order (a followed log, one log and its rotated generations, or whole
+// files, which scanFiles merges by time), so the rules get each at once;
+// otherwise (several logs resumed with --state, which may overlap in
+// time) a bounded buffer puts them in order first.
 func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filterFlags, persistent, ordered bool) (*pipeline, func() error, error) {
 	if err := in.validate(); err != nil {
 		return nil, nil, err

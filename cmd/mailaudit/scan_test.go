@@ -6,8 +6,10 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -514,5 +516,39 @@ func TestScanStateFirstRunGlob(t *testing.T) {
 	appendFile(t, cur, loginC)
 	if got := users(); got != "carol@example.org" {
 		t.Errorf("third run: %q, want carol", got)
+	}
+}
+
+// TestScanMergesLogs: two servers' logs given newest-first on the command
+// line overlap in time; their events come out as one timeline, and the
+// rules see the failures on one server before the success on the other.
+func TestScanMergesLogs(t *testing.T) {
+	dir := t.TempDir()
+	fail := func(min int, user string) string {
+		return fmt.Sprintf("Nov 20 10:%02d:00 mx1 dovecot: imap-login: Disconnected: Connection closed (auth failed, 3 attempts in 9 secs): user=<%s>, method=PLAIN, rip=203.0.113.66, lip=192.0.2.10, TLS, session=<f%d>\n", min, user, min)
+	}
+	a := writeFile(t, dir, "mx1.log", fail(0, "erin@example.org")+fail(1, "erin@example.org")+fail(2, "erin@example.org")+
+		strings.Replace(loginA, "08:01:12", "10:09:00", 1))
+	b := writeFile(t, dir, "mx2.log", strings.NewReplacer("mx1", "mx2", "08:02:12", "10:03:00", "bob@example.org", "erin@example.org", "198.51.100.24", "203.0.113.66").Replace(loginB))
+	iso := isolated(t)
+
+	var out, errb bytes.Buffer
+	if code := Main(append(append([]string{"scan"}, iso...), "--events", "--format", "jsonl", b, a), nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var times []string
+	for _, ev := range jsonlEvents(t, out.String()) {
+		times = append(times, ev["time"].(string))
+	}
+	if !slices.IsSorted(times) || len(times) != 5 {
+		t.Errorf("events not one timeline: %v", times)
+	}
+
+	out.Reset()
+	if code := Main(append(append([]string{"scan"}, iso...), "--format", "jsonl", b, a), nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), `"rule":"success-after-failures"`) {
+		t.Errorf("no success-after-failures across the two logs:\n%s", out.String())
 	}
 }
