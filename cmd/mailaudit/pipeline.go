@@ -250,7 +250,7 @@ type logStream struct {
 // scanMerged reads several logs side by side and hands their events on in
 // time order, so the rules and the event output see one timeline. Memory
 // holds one pending event per log.
-func (p *pipeline) scanMerged(groups [][]string, stdin io.Reader) (err error) {
+func (p *pipeline) scanMerged(groups [][]string, stdin io.Reader) error {
 	var ie inputError
 	streams := make([]*logStream, len(groups))
 	defer func() {
