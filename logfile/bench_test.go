@@ -78,21 +78,7 @@ func BenchmarkLineReaderGzip(b *testing.B) {
 	if err := os.WriteFile(path, zb.Bytes(), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		in, err := Open(path, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lr := NewLineReader(in)
-		for {
-			if _, err := lr.Next(); err != nil {
-				break
-			}
-		}
-		in.Close()
-	}
+	benchReadFile(b, path, len(data))
 }
 
 func BenchmarkLineReaderFile(b *testing.B) {
@@ -101,21 +87,7 @@ func BenchmarkLineReaderFile(b *testing.B) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		in, err := Open(path, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lr := NewLineReader(in)
-		for {
-			if _, err := lr.Next(); err != nil {
-				break
-			}
-		}
-		in.Close()
-	}
+	benchReadFile(b, path, len(data))
 }
 
 // BenchmarkResumeCommit measures what a cron run pays for identity when
@@ -165,5 +137,25 @@ func BenchmarkResumeCommit(b *testing.B) {
 				rs.Close()
 			}
 		})
+	}
+}
+
+// benchReadFile opens path and reads all its lines, over and over,
+// counting size bytes of log text per read.
+func benchReadFile(b *testing.B, path string, size int) {
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		in, err := Open(path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lr := NewLineReader(in)
+		for {
+			if _, err := lr.Next(); err != nil {
+				break
+			}
+		}
+		in.Close()
 	}
 }
