@@ -4,9 +4,14 @@
 // against it.
 //
 // Only successful logins are learned (the rules package decides which).
-// A login that raised a finding is learned too, right after the finding:
-// it is reported once, and the next run knows it. "mailaudit baseline
-// forget" undoes a learned device so that it is reported again.
+// A login that raised a low or medium finding is learned right after the
+// finding: it is reported once, and the next run knows it. A login that
+// raised a finding of high or above is quarantined instead (table
+// quarantine): never learned, listed by "mailaudit baseline list", and
+// learned only when an admin confirms it ("mailaudit baseline confirm").
+// "mailaudit baseline forget" undoes a learned device so that it is
+// reported again. The rules' attack state between runs (windows, waiting
+// failures, campaigns, accused sources) is kept in table state.
 //
 // Learned rows are aggregated in memory and written in batches, one
 // transaction each; Sync or Close writes the rest. Known answers from
@@ -38,7 +43,7 @@ import (
 
 // SchemaVersion is the schema this package writes, kept in PRAGMA
 // user_version. Open refuses a database with a newer version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // FileName is the database's conventional name in the state directory.
 const FileName = "baseline.db"
@@ -61,6 +66,22 @@ CREATE TABLE IF NOT EXISTS devices (
 	PRIMARY KEY (user, kind, value)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS devices_value ON devices (value);
+CREATE TABLE IF NOT EXISTS quarantine (
+	user       TEXT    NOT NULL,
+	kind       TEXT    NOT NULL,
+	value      TEXT    NOT NULL,
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	count      INTEGER NOT NULL,
+	rule       TEXT    NOT NULL, -- the finding that kept it out
+	PRIMARY KEY (user, kind, value)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (
+	name    TEXT    PRIMARY KEY,
+	version INTEGER NOT NULL,
+	saved   INTEGER NOT NULL, -- Unix nanoseconds, wall clock
+	data    BLOB    NOT NULL
+);
 `
 
 const upsert = `
@@ -75,13 +96,21 @@ ON CONFLICT (user, kind, value) DO UPDATE SET
 
 // DB is a baseline database. Close it when done.
 type DB struct {
-	mu      sync.Mutex
-	db      *sql.DB
-	path    string
-	batch   int              // batchSize, smaller in tests
-	pending map[rowKey]*seen // learned, not yet written
-	known   map[rowKey]struct{}
-	users   map[string]struct{} // users known to have rows
+	mu       sync.Mutex
+	db       *sql.DB
+	path     string
+	batch    int              // batchSize, smaller in tests
+	pending  map[rowKey]*seen // learned, not yet written
+	known    map[rowKey]struct{}
+	users    map[string]struct{}   // users known to have rows
+	anyKnown map[rules.Device]bool // KnownAnywhere answers
+	stats    map[string]*userStats // Since answers, kept current by Learn
+}
+
+// userStats is what Since reports for one user.
+type userStats struct {
+	first  int64 // Unix ns, 0 when unknown
+	logins int64
 }
 
 type rowKey struct {
@@ -173,6 +202,8 @@ func (d *DB) reset() {
 	d.pending = make(map[rowKey]*seen)
 	d.known = make(map[rowKey]struct{})
 	d.users = make(map[string]struct{})
+	d.anyKnown = make(map[rules.Device]bool)
+	d.stats = make(map[string]*userStats)
 }
 
 // Known reports whether dev was learned for user.
@@ -242,6 +273,16 @@ func (d *DB) Learn(user string, dev rules.Device, t time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	ns := unixNano(t)
+	if dev.Facet == rules.FacetAddress || dev.Facet == rules.FacetProvider {
+		st, err := d.userStats(user)
+		if err != nil {
+			return err
+		}
+		st.logins++
+		if ns != 0 && (st.first == 0 || ns < st.first) {
+			st.first = ns
+		}
+	}
 	k := rowKey{user, dev}
 	if p := d.pending[k]; p != nil {
 		if ns != 0 && (p.first == 0 || ns < p.first) {
@@ -254,6 +295,9 @@ func (d *DB) Learn(user string, dev rules.Device, t time.Time) error {
 	d.pending[k] = &seen{first: ns, last: ns, count: 1}
 	if len(d.users) < maxCached {
 		d.users[user] = struct{}{}
+	}
+	if len(d.anyKnown) < maxCached {
+		d.anyKnown[dev] = true
 	}
 	if len(d.pending) >= d.batch {
 		return d.flush()
@@ -418,4 +462,216 @@ func (d *DB) Forget(user, value string) (int, error) {
 		return 0, fmt.Errorf("baseline: %w", err)
 	}
 	return int(n), nil
+}
+
+// userStats returns the cached stats of user, reading them from the
+// database the first time; d.mu must be held. Stats count the rows
+// written and, from then on, every Learn.
+func (d *DB) userStats(user string) (*userStats, error) {
+	if st := d.stats[user]; st != nil {
+		return st, nil
+	}
+	if len(d.stats) >= maxCached {
+		// Re-reading must see every row: write the pending ones first.
+		if err := d.flush(); err != nil {
+			return nil, err
+		}
+		clear(d.stats)
+	}
+	var first, n sql.NullInt64
+	err := d.db.QueryRow(`SELECT min(CASE WHEN first_seen > 0 THEN first_seen END), sum(count)
+		FROM devices WHERE user = ? AND kind IN ('address', 'provider')`, user).Scan(&first, &n)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	// Rows of this user still pending were learned before the stats were
+	// cached: count them too.
+	st := &userStats{first: first.Int64, logins: n.Int64}
+	for k, p := range d.pending {
+		if k.user == user && (k.dev.Facet == rules.FacetAddress || k.dev.Facet == rules.FacetProvider) {
+			st.logins += p.count
+			if p.first != 0 && (st.first == 0 || p.first < st.first) {
+				st.first = p.first
+			}
+		}
+	}
+	d.stats[user] = st
+	return st, nil
+}
+
+// Since returns the event time of user's first learned login and the
+// number of logins learned (address or provider facet).
+func (d *DB) Since(user string) (time.Time, int64, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st, err := d.userStats(user)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return fromNano(st.first), st.logins, nil
+}
+
+// KnownAnywhere reports whether any user learned dev.
+func (d *DB) KnownAnywhere(dev rules.Device) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ok, cached := d.anyKnown[dev]; cached {
+		return ok, nil
+	}
+	var one int
+	err := d.db.QueryRow(`SELECT 1 FROM devices WHERE value = ? AND kind = ? LIMIT 1`, dev.Value, string(dev.Facet)).Scan(&one)
+	ok := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("baseline: %w", err)
+	}
+	if !ok {
+		// Pending rows are in the cache as true; one that was cleared
+		// with the cache is looked for here.
+		for k := range d.pending {
+			if k.dev == dev {
+				ok = true
+				break
+			}
+		}
+	}
+	if len(d.anyKnown) >= maxCached {
+		clear(d.anyKnown)
+	}
+	d.anyKnown[dev] = ok
+	return ok, nil
+}
+
+// Quarantine keeps dev out of user's learned devices: a login from it
+// raised a finding of severity high or above (rule). A row learned before
+// is removed.
+func (d *DB) Quarantine(user string, dev rules.Device, t time.Time, rule string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := rowKey{user, dev}
+	delete(d.pending, k)
+	delete(d.known, k)
+	delete(d.anyKnown, dev)
+	ns := unixNano(t)
+	tx, err := d.db.Begin()
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`DELETE FROM devices WHERE user = ? AND kind = ? AND value = ?`, user, string(dev.Facet), dev.Value); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	if _, err := tx.Exec(`INSERT INTO quarantine (user, kind, value, first_seen, last_seen, count, rule) VALUES (?, ?, ?, ?, ?, 1, ?)
+		ON CONFLICT (user, kind, value) DO UPDATE SET
+			last_seen = max(quarantine.last_seen, excluded.last_seen),
+			count = quarantine.count + 1`, user, string(dev.Facet), dev.Value, ns, ns, rule); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	return tx.Commit()
+}
+
+// QuarantineEntry is one device kept out of a user's baseline.
+type QuarantineEntry struct {
+	Entry
+	// Rule is the finding that kept it out.
+	Rule string `json:"rule"`
+}
+
+// ListQuarantine returns the quarantined devices of user, or of every
+// user when user is empty, ordered like List.
+func (d *DB) ListQuarantine(user string) ([]QuarantineEntry, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := `SELECT user, kind, value, first_seen, last_seen, count, rule FROM quarantine`
+	args := []any{}
+	if user != "" {
+		q += ` WHERE user = ?`
+		args = append(args, user)
+	}
+	rows, err := d.db.Query(q+` ORDER BY user, kind, value`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	defer rows.Close()
+	var out []QuarantineEntry
+	for rows.Next() {
+		var (
+			e           QuarantineEntry
+			kind        string
+			first, last int64
+		)
+		if err := rows.Scan(&e.User, &kind, &e.Value, &first, &last, &e.Count, &e.Rule); err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		e.Facet = rules.Facet(kind)
+		e.FirstSeen, e.LastSeen = fromNano(first), fromNano(last)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Confirm learns the quarantined devices of user whose value is value
+// (see NormalizeValue): an admin vouches for them. It returns how many
+// were confirmed.
+func (d *DB) Confirm(user, value string) (int, error) {
+	value = NormalizeValue(value)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.flush(); err != nil {
+		return 0, err
+	}
+	tx, err := d.db.Begin()
+	if err != nil {
+		return 0, fmt.Errorf("baseline: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT INTO devices (user, kind, value, first_seen, last_seen, count)
+		SELECT user, kind, value, first_seen, last_seen, count FROM quarantine WHERE user = ? AND value = ?
+		ON CONFLICT (user, kind, value) DO UPDATE SET count = devices.count + excluded.count`, user, value); err != nil {
+		return 0, fmt.Errorf("baseline: %w", err)
+	}
+	res, err := tx.Exec(`DELETE FROM quarantine WHERE user = ? AND value = ?`, user, value)
+	if err != nil {
+		return 0, fmt.Errorf("baseline: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("baseline: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("baseline: %w", err)
+	}
+	d.reset()
+	return int(n), nil
+}
+
+// SaveState stores data as the state called name (the rules' attack
+// state), with the version of its format, replacing what was there.
+func (d *DB) SaveState(name string, version int, data []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.flush(); err != nil {
+		return err
+	}
+	_, err := d.db.Exec(`INSERT INTO state (name, version, saved, data) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET version = excluded.version, saved = excluded.saved, data = excluded.data`,
+		name, version, time.Now().UnixNano(), data)
+	if err != nil {
+		return fmt.Errorf("baseline: %s: %w", d.path, err)
+	}
+	return nil
+}
+
+// LoadState returns the state called name and its format version; nil
+// data when none was saved.
+func (d *DB) LoadState(name string) (data []byte, version int, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	err = d.db.QueryRow(`SELECT version, data FROM state WHERE name = ?`, name).Scan(&version, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("baseline: %s: %w", d.path, err)
+	}
+	return data, version, nil
 }

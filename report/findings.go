@@ -63,7 +63,9 @@ func WriteFindings(w io.Writer, f Format, findings []rules.Finding) error {
 // !HasUser), rip (null when empty), addresses (the list; [] when rip is
 // empty and there are none; null when rip is set and there are none),
 // origin (null when not classified), first, last (RFC 3339, null when
-// zero), count, evidence (list, [] when none), message.
+// zero), count, evidence (list, [] when none), message. Added keys, only
+// on the findings they detail: campaign (spray-campaign), compromise
+// (account-compromise), baseline (new-device).
 func AppendFinding(b []byte, f rules.Finding) []byte {
 	b = append(b, `{"rule":`...)
 	b = appendString(b, f.Rule)
@@ -95,6 +97,70 @@ func AppendFinding(b []byte, f rules.Finding) []byte {
 	b = appendStrings(b, f.Evidence)
 	b = append(b, `,"message":`...)
 	b = appendString(b, f.Message)
+	if c := f.Campaign; c != nil {
+		b = append(b, `,"campaign":{"id":`...)
+		b = appendString(b, c.ID)
+		b = append(b, `,"attempts":`...)
+		b = appendInt(b, int64(c.Attempts))
+		b = append(b, `,"names":`...)
+		b = appendInt(b, int64(c.Names))
+		b = append(b, `,"accounts":`...)
+		b = appendInt(b, int64(c.Accounts))
+		b = append(b, `,"unnamed":`...)
+		b = appendInt(b, int64(c.Unnamed))
+		b = append(b, `,"services":`...)
+		b = appendStrings(b, c.Services)
+		b = append(b, `,"not_tracked":`...)
+		b = appendInt(b, int64(c.NotTracked))
+		b = append(b, `,"members":[`...)
+		for i, m := range c.Members {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"address":`...)
+			b = appendString(b, m.Address)
+			b = append(b, `,"attempts":`...)
+			b = appendInt(b, int64(m.Attempts))
+			b = append(b, `,"names":`...)
+			b = appendInt(b, int64(m.Names))
+			b = append(b, `,"succeeded":`...)
+			b = appendStrings(b, m.Succeeded)
+			b = append(b, `,"first":`...)
+			b = appendTime(b, m.First)
+			b = append(b, `,"last":`...)
+			b = appendTime(b, m.Last)
+			b = append(b, `,"evidence":`...)
+			b = appendStringOrNull(b, m.Evidence)
+			b = append(b, '}')
+		}
+		b = append(b, "]}"...)
+	}
+	if c := f.Compromise; c != nil {
+		b = append(b, `,"compromise":{"accused_by":`...)
+		b = appendString(b, c.AccusedBy)
+		b = append(b, `,"campaign":`...)
+		b = appendStringOrNull(b, c.Campaign)
+		b = append(b, `,"failures":`...)
+		b = appendInt(b, int64(c.Failures))
+		b = append(b, `,"other_accounts":`...)
+		b = appendInt(b, int64(c.OtherAccounts))
+		b = append(b, `,"success":`...)
+		b = appendStringOrNull(b, c.Success)
+		b = append(b, `,"submissions":`...)
+		b = appendInt(b, int64(c.Submissions))
+		b = append(b, `,"logins":`...)
+		b = appendInt(b, int64(c.Logins))
+		b = append(b, `,"actions":`...)
+		b = appendStrings(b, c.Actions)
+		b = append(b, '}')
+	}
+	if l := f.Learning; l != nil {
+		b = append(b, `,"baseline":{"days":`...)
+		b = appendInt(b, int64(l.Days))
+		b = append(b, `,"logins":`...)
+		b = appendInt(b, l.Logins)
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 

@@ -18,11 +18,15 @@ const (
 	FacetNetwork Facet = "network" // its /24 or /48, e.g. "203.0.113.0/24"
 	FacetASN     Facet = "asn"     // its autonomous system, e.g. "AS8075"
 	FacetCountry Facet = "country" // its ISO country code, e.g. "DE"
+	// FacetProvider is the cloud intermediary a user logs in through,
+	// e.g. "microsoft": learned instead of the provider's shared
+	// addresses, whose failures it explains.
+	FacetProvider Facet = "provider"
 )
 
 func (f Facet) valid() bool {
 	switch f {
-	case FacetAddress, FacetNetwork, FacetASN, FacetCountry:
+	case FacetAddress, FacetNetwork, FacetASN, FacetCountry, FacetProvider:
 		return true
 	}
 	return false
@@ -66,27 +70,51 @@ func Devices(addr netip.Addr, o ipranges.Origin, ipv4Bits, ipv6Bits int) []Devic
 }
 
 // Baseline remembers the devices each user logged in from successfully,
-// across runs. It is what new-device compares against. Implementations
-// must treat user names as opaque bytes.
+// across runs. It is what new-device compares against and what explains a
+// user's failures from familiar places. Implementations must treat user
+// names as opaque bytes.
 type Baseline interface {
 	// Known reports whether d was learned for user.
 	Known(user string, d Device) (bool, error)
-	// HasUser reports whether anything was learned for user: a user's
-	// first login is learned silently (trust on first use).
+	// KnownAnywhere reports whether d was learned for any user: a shared
+	// gateway whose unnamed failures are somebody's typos.
+	KnownAnywhere(d Device) (bool, error)
+	// HasUser reports whether anything was learned for user.
 	HasUser(user string) (bool, error)
+	// Since returns the event time of user's first learned login and the
+	// number of logins learned (of the address facet); zero when none.
+	Since(user string) (first time.Time, logins int64, err error)
 	// Learn records a successful login of user from d at t (event time).
 	Learn(user string, d Device, t time.Time) error
+	// Quarantine keeps d out of user's learned devices: a login from d
+	// raised a finding of severity high or above (rule). A d learned
+	// before is removed. "baseline confirm" learns it after all.
+	Quarantine(user string, d Device, t time.Time, rule string) error
 }
 
 // MemoryBaseline is a Baseline that lives for one run. The zero value is
 // not ready: use NewMemoryBaseline. It is not safe for concurrent use.
 type MemoryBaseline struct {
-	m map[string]map[Device]struct{}
+	m     map[string]map[Device]struct{}
+	any   map[Device]int // how many users know each device
+	first map[string]time.Time
+	n     map[string]int64
+	// Quarantined lists what Quarantine kept out, in call order.
+	Quarantined []QuarantineEntry
+}
+
+// QuarantineEntry is one device kept out of a user's baseline.
+type QuarantineEntry struct {
+	User string
+	Dev  Device
+	Time time.Time
+	Rule string
 }
 
 // NewMemoryBaseline returns an empty MemoryBaseline.
 func NewMemoryBaseline() *MemoryBaseline {
-	return &MemoryBaseline{m: make(map[string]map[Device]struct{})}
+	return &MemoryBaseline{m: make(map[string]map[Device]struct{}), any: make(map[Device]int),
+		first: make(map[string]time.Time), n: make(map[string]int64)}
 }
 
 // Known reports whether d was learned for user.
@@ -95,18 +123,49 @@ func (b *MemoryBaseline) Known(user string, d Device) (bool, error) {
 	return ok, nil
 }
 
+// KnownAnywhere reports whether any user learned d.
+func (b *MemoryBaseline) KnownAnywhere(d Device) (bool, error) { return b.any[d] > 0, nil }
+
 // HasUser reports whether anything was learned for user.
 func (b *MemoryBaseline) HasUser(user string) (bool, error) {
 	return len(b.m[user]) > 0, nil
 }
 
+// Since returns user's first learned login time and login count.
+func (b *MemoryBaseline) Since(user string) (time.Time, int64, error) {
+	return b.first[user], b.n[user], nil
+}
+
 // Learn records d for user.
-func (b *MemoryBaseline) Learn(user string, d Device, _ time.Time) error {
+func (b *MemoryBaseline) Learn(user string, d Device, t time.Time) error {
 	s := b.m[user]
 	if s == nil {
 		s = make(map[Device]struct{})
 		b.m[user] = s
 	}
-	s[d] = struct{}{}
+	if _, ok := s[d]; !ok {
+		s[d] = struct{}{}
+		b.any[d]++
+	}
+	if d.Facet == FacetAddress || d.Facet == FacetProvider {
+		b.n[user]++
+		if f, ok := b.first[user]; !t.IsZero() && (!ok || f.IsZero() || t.Before(f)) {
+			b.first[user] = t
+		}
+	}
+	return nil
+}
+
+// Quarantine removes d from user's devices and records it.
+func (b *MemoryBaseline) Quarantine(user string, d Device, t time.Time, rule string) error {
+	if s := b.m[user]; s != nil {
+		if _, ok := s[d]; ok {
+			delete(s, d)
+			if b.any[d]--; b.any[d] <= 0 {
+				delete(b.any, d)
+			}
+		}
+	}
+	b.Quarantined = append(b.Quarantined, QuarantineEntry{user, d, t, rule})
 	return nil
 }

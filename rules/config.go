@@ -36,10 +36,20 @@ type Config struct {
 	// unit of success-after-failures and of the network facet of new-device.
 	IPv4Prefix int `toml:"ipv4_prefix"`
 	IPv6Prefix int `toml:"ipv6_prefix"`
+	// MaxSources caps the sources (addresses, IPv6 /64s) whose attack
+	// state is tracked at once; past it the longest idle are evicted and
+	// counted (Engine.NotTracked).
+	MaxSources int `toml:"max_sources"`
+	// Retention is how long an accused source stays accused: a login
+	// from it within that time is still account-compromise.
+	Retention time.Duration `toml:"retention"`
 
-	BruteForce           CountRule                `toml:"brute_force"`
+	Attribution          AttributionConfig        `toml:"attribution"`
+	BruteForce           BruteForceRule           `toml:"brute_force"`
 	StaleCredentials     CountRule                `toml:"stale_credentials"`
 	PasswordSpray        SprayRule                `toml:"password_spray"`
+	SprayCampaign        CampaignRule             `toml:"spray_campaign"`
+	AccountCompromise    SimpleRule               `toml:"account_compromise"`
 	DistributedAttack    DistributedRule          `toml:"distributed_attack"`
 	SuccessAfterFailures SuccessAfterFailuresRule `toml:"success_after_failures"`
 	NewDevice            NewDeviceRule            `toml:"new_device"`
@@ -68,8 +78,47 @@ type CountRule struct {
 	Failures int `toml:"failures"`
 }
 
+// AttributionConfig configures how failures are attributed before any
+// attack rule counts them. A failure waits up to Window for an
+// explanation: the same user's success from the same source (a typo), the
+// source being in the user's baseline (familiar), or, for a failure that
+// names no user, a success from the source or the source being some
+// user's known address (a shared gateway). A source with successful logins
+// of at least SharedUsers distinct users within a day tolerates Tolerance
+// unexplained failures a day per such user (a busy office). Everything
+// else is hostile, and only hostile failures feed the attack rules.
+type AttributionConfig struct {
+	Window      time.Duration `toml:"window"`
+	SharedUsers int           `toml:"shared_users"`
+	Tolerance   int           `toml:"tolerance"`
+}
+
+// BruteForceRule configures brute-force: Failures hostile attempts from
+// one source within Window (a burst), or SlowFailures within SlowWindow
+// (low-and-slow guessing).
+type BruteForceRule struct {
+	Enabled      bool          `toml:"enabled"`       // as in SimpleRule
+	Severity     Severity      `toml:"severity"`      // as in SimpleRule
+	Window       time.Duration `toml:"window"`        // as in CountRule
+	Failures     int           `toml:"failures"`      // as in CountRule
+	SlowWindow   time.Duration `toml:"slow_window"`   // the slow guessing window
+	SlowFailures int           `toml:"slow_failures"` // attempts within SlowWindow that fire
+}
+
+// CampaignRule configures spray-campaign: while the server-wide Window of
+// hostile failures from sources that are not bursting holds at least
+// Sources distinct sources and Names distinct names (each unnamed attempt
+// counting as one), every such source joins one campaign.
+type CampaignRule struct {
+	Enabled  bool          `toml:"enabled"`  // as in SimpleRule
+	Severity Severity      `toml:"severity"` // as in SimpleRule
+	Window   time.Duration `toml:"window"`   // as in CountRule
+	Sources  int           `toml:"sources"`
+	Names    int           `toml:"names"`
+}
+
 // SprayRule configures password-spray: Users distinct user names failing
-// from one address within Window.
+// (hostile) from one source within Window.
 type SprayRule struct {
 	Enabled  bool          `toml:"enabled"`  // as in SimpleRule
 	Severity Severity      `toml:"severity"` // as in SimpleRule
@@ -112,8 +161,15 @@ type NewDeviceRule struct {
 	Severity Severity `toml:"severity"` // as in SimpleRule
 	// CountrySeverity replaces Severity when the country is new.
 	CountrySeverity Severity `toml:"country_severity"`
+	// RiskSeverity replaces Severity for a login from a hosting network.
+	RiskSeverity Severity `toml:"risk_severity"`
 	// Report lists the facets whose novelty fires.
 	Report []string `toml:"report"`
+	// LearningPeriod and LearningLogins: a user's baseline is learned
+	// silently until its first login is LearningPeriod old and it holds
+	// LearningLogins logins.
+	LearningPeriod time.Duration `toml:"learning_period"`
+	LearningLogins int           `toml:"learning_logins"`
 }
 
 // TravelRule configures impossible-travel: two successful logins of one
@@ -134,18 +190,25 @@ func DefaultConfig() Config {
 		MaxFindings:  10000,
 		IPv4Prefix:   24,
 		IPv6Prefix:   48,
-		BruteForce: CountRule{Enabled: true, Severity: High,
-			Window: 10 * time.Minute, Failures: 10},
+		MaxSources:   100000,
+		Retention:    30 * 24 * time.Hour,
+		Attribution:  AttributionConfig{Window: 15 * time.Minute, SharedUsers: 3, Tolerance: 2},
+		BruteForce: BruteForceRule{Enabled: true, Severity: High,
+			Window: 10 * time.Minute, Failures: 10, SlowWindow: 24 * time.Hour, SlowFailures: 10},
 		StaleCredentials: CountRule{Enabled: true, Severity: Low,
 			Window: 24 * time.Hour, Failures: 10},
 		PasswordSpray: SprayRule{Enabled: true, Severity: High,
-			Window: time.Hour, Users: 5},
+			Window: 24 * time.Hour, Users: 5},
+		SprayCampaign: CampaignRule{Enabled: true, Severity: High,
+			Window: time.Hour, Sources: 10, Names: 10},
+		AccountCompromise: SimpleRule{Enabled: true, Severity: Critical},
 		DistributedAttack: DistributedRule{Enabled: true, Severity: High,
 			Window: time.Hour, Addresses: 10},
-		SuccessAfterFailures: SuccessAfterFailuresRule{Enabled: true, Severity: Critical,
-			Window: time.Hour, Failures: 5, IgnoreKnown: true},
-		NewDevice: NewDeviceRule{Enabled: true, Severity: Low, CountrySeverity: Medium,
-			Report: []string{string(FacetNetwork), string(FacetASN), string(FacetCountry)}},
+		SuccessAfterFailures: SuccessAfterFailuresRule{Enabled: true, Severity: High,
+			Window: time.Hour, Failures: 3, IgnoreKnown: true},
+		NewDevice: NewDeviceRule{Enabled: true, Severity: Low, CountrySeverity: Medium, RiskSeverity: Medium,
+			Report:         []string{string(FacetNetwork), string(FacetASN), string(FacetCountry)},
+			LearningPeriod: 5 * 24 * time.Hour, LearningLogins: 10},
 		ImpossibleTravel:  TravelRule{Enabled: true, Severity: Medium, Window: time.Hour},
 		CleartextAuth:     SimpleRule{Enabled: true, Severity: Medium},
 		CloudIntermediary: SimpleRule{Enabled: true, Severity: Info},
@@ -163,6 +226,10 @@ func (c Config) Enabled(rule string) bool {
 		return c.StaleCredentials.Enabled
 	case RulePasswordSpray:
 		return c.PasswordSpray.Enabled
+	case RuleSprayCampaign:
+		return c.SprayCampaign.Enabled
+	case RuleAccountCompromise:
+		return c.AccountCompromise.Enabled
 	case RuleDistributedAttack:
 		return c.DistributedAttack.Enabled
 	case RuleSuccessAfterFailures:
@@ -262,10 +329,36 @@ func (c Config) Validate() error {
 	if c.IPv6Prefix < 16 || c.IPv6Prefix > 128 {
 		errs = append(errs, fmt.Errorf("ipv6_prefix = %d: must be between 16 and 128", c.IPv6Prefix))
 	}
+	positive("max_sources", c.MaxSources)
+	window("retention", c.Retention)
+	window("attribution.window", c.Attribution.Window)
+	positive("attribution.shared_users", c.Attribution.SharedUsers)
+	if c.Attribution.Tolerance < 0 {
+		errs = append(errs, fmt.Errorf("attribution.tolerance = %d: must not be negative", c.Attribution.Tolerance))
+	}
+	window("brute_force.slow_window", c.BruteForce.SlowWindow)
+	positive("brute_force.slow_failures", c.BruteForce.SlowFailures)
+	severity("spray_campaign.severity", c.SprayCampaign.Severity)
+	window("spray_campaign.window", c.SprayCampaign.Window)
+	if c.SprayCampaign.Sources < 2 {
+		errs = append(errs, fmt.Errorf("spray_campaign.sources = %d: must be at least 2", c.SprayCampaign.Sources))
+	}
+	if c.SprayCampaign.Names < 2 {
+		errs = append(errs, fmt.Errorf("spray_campaign.names = %d: must be at least 2", c.SprayCampaign.Names))
+	}
+	severity("account_compromise.severity", c.AccountCompromise.Severity)
+	severity("new_device.risk_severity", c.NewDevice.RiskSeverity)
+	if c.NewDevice.LearningPeriod < 0 {
+		errs = append(errs, fmt.Errorf("new_device.learning_period = %v: must not be negative", c.NewDevice.LearningPeriod))
+	}
+	if c.NewDevice.LearningLogins < 0 {
+		errs = append(errs, fmt.Errorf("new_device.learning_logins = %d: must not be negative", c.NewDevice.LearningLogins))
+	}
 	for _, r := range []struct {
 		key string
 		c   CountRule
-	}{{"brute_force", c.BruteForce}, {"stale_credentials", c.StaleCredentials},
+	}{{"brute_force", CountRule{Severity: c.BruteForce.Severity, Window: c.BruteForce.Window, Failures: c.BruteForce.Failures}},
+		{"stale_credentials", c.StaleCredentials},
 		{"success_after_failures", CountRule{Severity: c.SuccessAfterFailures.Severity,
 			Window: c.SuccessAfterFailures.Window, Failures: c.SuccessAfterFailures.Failures}}} {
 		severity(r.key+".severity", r.c.Severity)
@@ -286,7 +379,7 @@ func (c Config) Validate() error {
 	severity("new_device.country_severity", c.NewDevice.CountrySeverity)
 	for _, f := range c.NewDevice.Report {
 		if !Facet(f).valid() {
-			errs = append(errs, fmt.Errorf("new_device.report: unknown facet %q (want address, network, asn or country)", f))
+			errs = append(errs, fmt.Errorf("new_device.report: unknown facet %q (want address, network, asn, country or provider)", f))
 		}
 	}
 	severity("impossible_travel.severity", c.ImpossibleTravel.Severity)

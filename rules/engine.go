@@ -19,18 +19,24 @@ type Options struct {
 	// Allow enables not-allowlisted; nil disables it. Logins it allows
 	// raise no cloud-intermediary and no new-device finding either.
 	Allow *Allowlist
-	// Baseline is what new-device compares against and what successful
-	// logins are learned into; nil means a MemoryBaseline for this Engine.
+	// Baseline is what new-device compares against, what explains a
+	// user's failures from familiar places, and what successful logins
+	// are learned into; nil means a MemoryBaseline for this Engine.
 	Baseline Baseline
+	// KeepPending makes Flush leave the failures still waiting for
+	// attribution waiting, for a run whose state (MarshalState) the next
+	// run continues: a typo at the end of one cron run is explained by
+	// the login at the start of the next.
+	KeepPending bool
 }
 
 // Bounds that keep an Engine's memory bounded on hostile input.
 const (
 	// maxAttemptsPerLine caps the "N attempts" one line may stand for.
 	maxAttemptsPerLine = 1000
-	// minWindowItems is the least number of failures a window keeps.
+	// minWindowItems is the least number of items a window keeps.
 	minWindowItems = 4096
-	// maxDistinct caps the distinct users or addresses a window counts.
+	// maxDistinct caps the distinct keys a window counts.
 	maxDistinct = 10000
 	// maxFindingSet caps the distinct users or addresses one finding
 	// counts for its message ("1000+ addresses").
@@ -38,21 +44,25 @@ const (
 	// sweepEvery is the least number of events between sweeps of idle
 	// state.
 	sweepEvery = 1024
-	// maxStates caps each kind of window state (addresses, networks,
-	// user and address pairs, users). A flood of more distinct subjects
-	// within one window than this is not tracked for the new subjects
-	// until a sweep frees room; the subjects already tracked still are.
+	// maxStates caps the (user, source) pairs and the users tracked.
 	maxStates = 1 << 18
+	// maxPending caps the failures waiting for attribution; past it the
+	// oldest is attributed at once.
+	maxPending = 1 << 17
 )
 
-// An Engine runs the rules over events in file order, on event time. It
-// keeps one finding per rule and subject (user, address, provider) and
-// aggregates later events into it. It is not safe for concurrent use.
+// An Engine runs the rules over events in time order, on event time. It
+// first attributes every failure (attribute.go): only hostile failures
+// feed the attack rules (brute-force, password-spray, spray-campaign,
+// distributed-attack), which accuse their sources; a login from an accused
+// source is account-compromise. It keeps one finding per rule and subject
+// and aggregates later events into it. It is not safe for concurrent use.
 type Engine struct {
-	cfg    Config
-	allow  *Allowlist
-	base   Baseline
-	report map[Facet]bool
+	cfg         Config
+	allow       *Allowlist
+	base        Baseline
+	report      map[Facet]bool
+	keepPending bool
 
 	now    time.Time // latest event time seen: the windows' clock
 	events int
@@ -61,42 +71,24 @@ type Engine struct {
 	seq    int
 	err    error
 
-	addrs    map[netip.Addr]*addrState // by source: the address, or an IPv6 /64
-	nets     map[netip.Prefix]*window
-	pairs    map[pairKey]*window
+	pending  pendingQueue
+	sources  map[netip.Addr]*source // by source key: the address, or an IPv6 /64
+	pairs    map[pairKey]*pairState
 	users    map[string]*userState
+	accused  map[netip.Addr]*accusation
+	campaign campaignState
+
 	findings map[aggKey]*agg
 	perRule  map[string]int // findings kept per rule, for Config.MaxFindings
-	// maxStates is the package's maxStates; tests lower it.
-	maxStates int
-}
 
-// fail is one event in a window (failures; also the success that
-// completes success-after-failures).
-type fail struct {
-	t    time.Time
-	user string
-	src  string // the distinct key for distributed-attack
-	n    int
-	file string
-	line int
-}
-
-// window is a time window of failures, oldest first.
-type window struct {
-	buf      []fail // buf[head:] are live, oldest first
-	head     int
-	sum      int
-	distinct map[string]int // nil when the window does not count distinct keys
-	key      func(fail) (string, bool)
-}
-
-type addrState struct {
-	bf, spray window
+	notTracked int // sources evicted or never tracked
+	// maxStates and maxSources are the bounds; tests lower them.
+	maxStates  int
+	maxSources int
 }
 
 type userState struct {
-	dist       window
+	dist       window // hostile failures of the user, keyed by source
 	lastT      time.Time
 	lastCC     string
 	lastAddr   string
@@ -104,8 +96,15 @@ type userState struct {
 }
 
 type pairKey struct {
-	addr netip.Addr
+	src  netip.Addr
 	user string
+}
+
+// pairState is one user's failures from one source, whatever their
+// attribution: success-after-failures and stale-credentials count them.
+type pairState struct {
+	all      window // every failure, StaleCredentials.Window long
+	familiar window // failures explained as familiar
 }
 
 type aggKey struct {
@@ -115,6 +114,7 @@ type aggKey struct {
 type agg struct {
 	f       Finding
 	msg     func(*agg) string // the Message, built on snapshot
+	detail  func(*agg)        // fills detail (campaign members) on snapshot
 	seq     int
 	subject string // aggKey.subject
 	addrs   map[string]struct{}
@@ -128,18 +128,23 @@ type agg struct {
 // or LoadConfig; out-of-range values are not checked again here.
 func NewEngine(cfg Config, opts Options) *Engine {
 	e := &Engine{
-		cfg:      cfg,
-		allow:    opts.Allow,
-		base:     opts.Baseline,
-		report:   make(map[Facet]bool),
-		addrs:    make(map[netip.Addr]*addrState),
-		nets:     make(map[netip.Prefix]*window),
-		pairs:    make(map[pairKey]*window),
-		users:    make(map[string]*userState),
-		findings: make(map[aggKey]*agg),
-		perRule:  make(map[string]int),
+		cfg:         cfg,
+		allow:       opts.Allow,
+		base:        opts.Baseline,
+		report:      make(map[Facet]bool),
+		keepPending: opts.KeepPending,
+		sources:     make(map[netip.Addr]*source),
+		pairs:       make(map[pairKey]*pairState),
+		users:       make(map[string]*userState),
+		accused:     make(map[netip.Addr]*accusation),
+		findings:    make(map[aggKey]*agg),
+		perRule:     make(map[string]int),
 
-		maxStates: maxStates,
+		maxStates:  maxStates,
+		maxSources: cfg.MaxSources,
+	}
+	if e.maxSources <= 0 {
+		e.maxSources = DefaultConfig().MaxSources
 	}
 	if e.base == nil {
 		e.base = NewMemoryBaseline()
@@ -154,18 +159,53 @@ func NewEngine(cfg Config, opts Options) *Engine {
 // the baseline treated a failed lookup as "known" (no finding).
 func (e *Engine) Err() error { return e.err }
 
+// NotTracked returns how many sources were evicted, or never tracked,
+// because MaxSources sources were tracked already.
+func (e *Engine) NotTracked() int { return e.notTracked + e.campaign.notTracked }
+
 func (e *Engine) setErr(err error) {
 	if err != nil && e.err == nil {
 		e.err = err
 	}
 }
 
+type input struct {
+	ev    parse.Event
+	o     ipranges.Origin
+	t     time.Time
+	addr  netip.Addr
+	src   netip.Addr // the source key: addr, or its /64
+	ip    string     // addr.String()
+	proxy bool
+	user  string // CanonicalUser(ev.User); "" when the event has none
+}
+
+// sourceKey returns the key of addr's attack state: an IPv6 client owns at
+// least its /64, so counting per address would let it try each password
+// from a fresh address.
+func sourceKey(addr netip.Addr) netip.Addr {
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.Addr()
+	}
+	return addr
+}
+
+// sourceName spells a source key: the address, or the /64.
+func sourceName(k netip.Addr) string {
+	if k.Is6() {
+		return netip.PrefixFrom(k, 64).String()
+	}
+	return k.String()
+}
+
 // Observe feeds one event with its address's origin and returns the
 // findings it raised: each finding is returned once, when it becomes
-// certain, as a snapshot (follow mode prints these). Later events of the
-// same rule and subject only update the finding kept for Flush. KindAuth
-// events are detail lines and are ignored, as are events without a
-// valid address.
+// certain, as a snapshot (follow mode prints these). Failures are held up
+// to Attribution.Window for an explanation, so attack findings come that
+// much later in event time. Later events of the same rule and subject
+// only update the finding kept for Flush. KindAuth events are detail
+// lines and are ignored, as are events without a valid address.
 func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 	if ev.Kind == parse.KindAuth || !ev.Addr.IsValid() {
 		return nil
@@ -176,16 +216,21 @@ func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 	} else if t.After(e.now) {
 		e.now = t
 	}
-	// A sweep costs the number of states and an event adds at most four:
-	// sweeping after a quarter as many events as were live after the last
-	// sweep costs O(1) per event and at most doubles memory.
+	var out []Finding
+	// Failures whose wait is over are attributed first: they happened
+	// before this event.
+	out = e.resolveDue(out)
+	// A sweep costs the number of states: sweeping after a quarter as many
+	// events as were live after the last sweep costs O(1) per event and
+	// at most doubles memory.
 	e.events++
 	if e.events-e.swept >= max(sweepEvery, e.live/4) {
 		e.swept = e.events
 		e.sweep()
-		e.live = len(e.addrs) + len(e.nets) + len(e.pairs) + len(e.users)
+		e.live = len(e.sources) + len(e.pairs) + len(e.users)
 	}
 	in := input{ev: ev, o: o, t: t, addr: ev.Addr.Unmap().WithZone("")}
+	in.src = sourceKey(in.addr)
 	in.ip = in.addr.String()
 	// Webmail on loopback and trusted proxies in private space fail for
 	// everybody from one address. A "secured" login from a public address
@@ -197,7 +242,6 @@ func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 	if ev.HasUser {
 		in.user = CanonicalUser(ev.User)
 	}
-	var out []Finding
 	switch {
 	case ev.Refused || ev.Result == parse.Success:
 		out = e.success(in, out)
@@ -207,34 +251,26 @@ func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 	return out
 }
 
-type input struct {
-	ev    parse.Event
-	o     ipranges.Origin
-	t     time.Time
-	addr  netip.Addr
-	ip    string // addr.String()
-	proxy bool
-	user  string // CanonicalUser(ev.User); "" when the event has none
-}
-
-// evidence returns "file:line" of f's line ("-" for a nameless file), or
-// "" when f has no position.
-func (f fail) evidence() string {
-	if f.line <= 0 && f.file == "" {
-		return ""
-	}
-	file := f.file
-	if file == "" {
-		file = "-"
-	}
-	return file + ":" + strconv.Itoa(f.line)
-}
-
 // Flush returns every finding of the run, with final counts, in a
 // deterministic order: by first time, then rule, user and address. It
-// includes the findings Observe already returned; Flush may be called
-// more than once.
+// first attributes the failures still waiting (nothing later can explain
+// them in this run), unless Options.KeepPending. Flush may be called more
+// than once.
 func (e *Engine) Flush() []Finding {
+	if !e.keepPending {
+		e.resolveAll()
+	}
+	return e.Findings()
+}
+
+// Drain attributes every failure still waiting, as at the end of the
+// input, and returns the findings that raised, as Observe does: a live
+// follower calls it when it stops.
+func (e *Engine) Drain() []Finding { return e.resolveAll() }
+
+// Findings returns the findings so far, as Flush does, without
+// attributing the failures that still wait.
+func (e *Engine) Findings() []Finding {
 	all := make([]*agg, 0, len(e.findings))
 	for _, a := range e.findings {
 		all = append(all, a)
@@ -246,12 +282,15 @@ func (e *Engine) Flush() []Finding {
 	})
 	out := make([]Finding, len(all))
 	for i, a := range all {
-		out[i] = a.snapshot()
+		out[i] = e.snapshot(a)
 	}
 	return out
 }
 
-func (a *agg) snapshot() Finding {
+func (e *Engine) snapshot(a *agg) Finding {
+	if a.detail != nil {
+		a.detail(a)
+	}
 	f := a.f
 	if a.msg != nil {
 		f.Message = a.msg(a)
@@ -260,6 +299,15 @@ func (a *agg) snapshot() Finding {
 	f.Addresses = slices.Clone(f.Addresses)
 	if a.many && f.RemoteIP != "" {
 		f.Addresses = nil
+	}
+	if f.Campaign != nil {
+		c := *f.Campaign
+		c.Members = slices.Clone(c.Members)
+		f.Campaign = &c
+	}
+	if f.Compromise != nil {
+		c := *f.Compromise
+		f.Compromise = &c
 	}
 	return f
 }
@@ -290,298 +338,8 @@ func (e *Engine) network(a netip.Addr) netip.Prefix {
 	return p
 }
 
-// push adds f to w, first dropping what fell out of the window d.
-func (e *Engine) push(w *window, f fail, d time.Duration, limit int) {
-	cut := e.now.Add(-d)
-	e.prune(w, cut)
-	if f.t.Before(cut) {
-		return
-	}
-	if n := max(minWindowItems, 2*limit); w.len() >= n {
-		w.pop()
-	}
-	w.append(f)
-	w.sum += f.n
-	if w.key != nil {
-		if k, ok := w.key(f); ok {
-			if w.distinct == nil {
-				w.distinct = make(map[string]int)
-			}
-			if _, seen := w.distinct[k]; seen || len(w.distinct) < maxDistinct {
-				w.distinct[k]++
-			}
-		}
-	}
-}
-
-func (e *Engine) prune(w *window, cut time.Time) {
-	for w.len() > 0 && w.buf[w.head].t.Before(cut) {
-		w.pop()
-	}
-}
-
-func (w *window) pop() {
-	f := w.buf[w.head]
-	w.buf[w.head] = fail{}
-	w.head++
-	if w.head == len(w.buf) {
-		w.buf, w.head = w.buf[:0], 0
-	}
-	w.sum -= f.n
-	if w.key != nil {
-		if k, ok := w.key(f); ok {
-			if c, seen := w.distinct[k]; seen {
-				if c <= 1 {
-					delete(w.distinct, k)
-				} else {
-					w.distinct[k] = c - 1
-				}
-			}
-		}
-	}
-	if len(w.buf) == 0 && cap(w.buf) > 64 {
-		w.buf = nil // let a burst's array go
-	}
-}
-
-// live returns the failures in the window, oldest first.
-func (w *window) live() []fail { return w.buf[w.head:] }
-
-// len returns the number of failures in the window.
-func (w *window) len() int { return len(w.buf) - w.head }
-
-// append adds f as the newest failure. When the array is full and at
-// least half of it is dead, the live items slide back to its start, which
-// costs O(1) per item over time.
-func (w *window) append(f fail) {
-	if len(w.buf) == cap(w.buf) && w.head >= len(w.buf)/2 && w.head > 0 {
-		n := copy(w.buf, w.buf[w.head:])
-		clear(w.buf[n:])
-		w.buf, w.head = w.buf[:n], 0
-	}
-	w.buf = append(w.buf, f)
-}
-
-func spreadUser(f fail) (string, bool) { return f.user, f.user != "" }
-func spreadSrc(f fail) (string, bool)  { return f.src, true }
-
 func attempts(ev parse.Event) int {
 	return min(max(ev.Attempts, 1), maxAttemptsPerLine)
-}
-
-func (e *Engine) failure(in input, out []Finding) []Finding {
-	ev := in.ev
-	n := attempts(ev)
-	user := in.user
-	f := fail{t: in.t, user: user, n: n, file: ev.File, line: ev.Line, src: in.ip}
-	if in.o.Class == ipranges.Intermediary && in.o.Provider != "" {
-		// A cloud service retrying a stale password comes from many of
-		// its addresses: count it as one source.
-		f.src = "provider:" + strings.ToLower(in.o.Provider)
-	}
-	if user != "" && e.cfg.DistributedAttack.Enabled {
-		out = e.distributed(in, f, out)
-	}
-	if in.proxy {
-		// Loopback webmail and trusted proxies fail for everybody from
-		// one address: address rules would only raise noise.
-		return out
-	}
-	if e.cfg.SuccessAfterFailures.Enabled {
-		net := e.network(in.addr)
-		w := e.nets[net]
-		if w == nil && len(e.nets) < e.maxStates {
-			w = &window{}
-			e.nets[net] = w
-		}
-		if w != nil {
-			e.push(w, f, e.cfg.SuccessAfterFailures.Window, e.cfg.SuccessAfterFailures.Failures)
-		}
-	}
-	// A cloud intermediary's addresses are shared by all its users: many
-	// users failing through one of them is no spray and no brute force.
-	if in.o.Class != ipranges.Intermediary && (e.cfg.PasswordSpray.Enabled || e.cfg.BruteForce.Enabled) {
-		// An IPv6 client owns at least its /64: counting per address
-		// would let it try each password from a fresh address.
-		src, subject := in.addr, in.ip
-		if src.Is6() {
-			p, _ := src.Prefix(64)
-			src, subject = p.Addr(), p.String()
-		}
-		st := e.addrs[src]
-		if st == nil && len(e.addrs) < e.maxStates {
-			st = &addrState{}
-			st.spray.key = spreadUser
-			st.bf.key = spreadUser
-			e.addrs[src] = st
-		}
-		if st != nil && e.cfg.PasswordSpray.Enabled {
-			out = e.spray(in, subject, st, f, out)
-		}
-		if st != nil && e.cfg.BruteForce.Enabled {
-			out = e.bruteForce(in, subject, st, f, out)
-		}
-	}
-	if user != "" && e.cfg.StaleCredentials.Enabled {
-		out = e.stale(in, f, out)
-	}
-	return out
-}
-
-func (e *Engine) spray(in input, subject string, st *addrState, f fail, out []Finding) []Finding {
-	c := e.cfg.PasswordSpray
-	e.push(&st.spray, f, c.Window, c.Users)
-	k := aggKey{rule: RulePasswordSpray, subject: subject}
-	if a := e.findings[k]; a != nil {
-		a.add(f, e.cfg)
-		a.addSource(in.ip, e.cfg.MaxAddresses)
-		if f.user != "" {
-			a.addUser(f.user)
-		}
-		return out
-	}
-	if len(st.spray.distinct) < c.Users {
-		return out
-	}
-	if e.full(k.rule) {
-		return e.overflow(k.rule, c.Severity, in, f, out)
-	}
-	a := e.open(k, c.Severity, in, false, st.spray.live())
-	a.many = true
-	for _, it := range st.spray.live() {
-		a.addSource(it.src, e.cfg.MaxAddresses)
-		if it.user != "" {
-			a.addUser(it.user)
-		}
-	}
-	a.msg = func(a *agg) string {
-		return fmt.Sprintf("%s for %s from %s (threshold %d within %s)",
-			plural(a.f.Count, "failed attempt"), pluralSet(len(a.users), "distinct user"), a.from(), c.Users, human(c.Window))
-	}
-	return append(out, a.snapshot())
-}
-
-func (e *Engine) bruteForce(in input, subject string, st *addrState, f fail, out []Finding) []Finding {
-	c := e.cfg.BruteForce
-	e.push(&st.bf, f, c.Window, c.Failures)
-	k := aggKey{rule: RuleBruteForce, subject: subject}
-	if a := e.findings[k]; a != nil {
-		a.add(f, e.cfg)
-		a.addSource(in.ip, e.cfg.MaxAddresses)
-		if a.f.HasUser && a.f.User != f.user {
-			a.f.User, a.f.HasUser = "", false
-		}
-		return out
-	}
-	if st.bf.sum < c.Failures {
-		return out
-	}
-	if e.cfg.PasswordSpray.Enabled && len(st.bf.distinct) >= e.cfg.PasswordSpray.Users {
-		return out // password-spray reports this address
-	}
-	single := ""
-	if len(st.bf.distinct) == 1 && st.bf.live()[0].user != "" {
-		single = st.bf.live()[0].user
-		for _, it := range st.bf.live() {
-			if it.user != single {
-				single = ""
-				break
-			}
-		}
-	}
-	if single != "" && e.familiar(single, in.addr, in.o) {
-		return out // the user's own device: stale-credentials reports it
-	}
-	if e.full(k.rule) {
-		return e.overflow(k.rule, c.Severity, in, f, out)
-	}
-	a := e.open(k, c.Severity, in, single != "", st.bf.live())
-	a.f.User = single
-	a.many = true
-	for _, it := range st.bf.live() {
-		a.addSource(it.src, e.cfg.MaxAddresses)
-	}
-	a.msg = func(a *agg) string {
-		who := ""
-		if a.f.HasUser {
-			who = fmt.Sprintf(" for %q", a.f.User)
-		}
-		return fmt.Sprintf("%s%s from %s (threshold %d within %s)", plural(a.f.Count, "failed attempt"), who, a.from(), c.Failures, human(c.Window))
-	}
-	return append(out, a.snapshot())
-}
-
-func (e *Engine) stale(in input, f fail, out []Finding) []Finding {
-	c := e.cfg.StaleCredentials
-	pk := pairKey{in.addr, f.user}
-	w := e.pairs[pk]
-	if w == nil {
-		if len(e.pairs) >= e.maxStates {
-			return out
-		}
-		w = &window{}
-		e.pairs[pk] = w
-	}
-	e.push(w, f, c.Window, c.Failures)
-	k := aggKey{rule: RuleStaleCredentials, user: f.user, subject: in.ip}
-	if a := e.findings[k]; a != nil {
-		a.add(f, e.cfg)
-		return out
-	}
-	if w.sum < c.Failures {
-		return out
-	}
-	if e.bruteForced(in.addr) {
-		return out // already reported as brute force
-	}
-	if e.full(k.rule) {
-		return e.overflow(k.rule, c.Severity, in, f, out)
-	}
-	a := e.open(k, c.Severity, in, true, w.live())
-	a.f.User = f.user
-	a.msg = staleMessage
-	return append(out, a.snapshot())
-}
-
-func staleMessage(a *agg) string {
-	return fmt.Sprintf("%s for %q from %s, spread over %s: a device with an outdated password, or a slow guessing attack",
-		plural(a.f.Count, "failed attempt"), a.f.User, a.f.RemoteIP, human(a.f.Last.Sub(a.f.First).Round(time.Second)))
-}
-
-func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
-	c := e.cfg.DistributedAttack
-	u := e.user(f.user)
-	if u == nil {
-		return out
-	}
-	e.push(&u.dist, f, c.Window, c.Addresses)
-	k := aggKey{rule: RuleDistributedAttack, user: f.user}
-	if a := e.findings[k]; a != nil {
-		a.add(f, e.cfg)
-		a.addAddr(in.ip, e.cfg.MaxAddresses)
-		return out
-	}
-	if len(u.dist.distinct) < c.Addresses {
-		return out
-	}
-	if e.full(k.rule) {
-		return e.overflow(k.rule, c.Severity, in, f, out)
-	}
-	a := e.open(k, c.Severity, in, true, u.dist.live())
-	a.f.User = f.user
-	a.f.RemoteIP = ""
-	a.f.Origin = ipranges.Origin{}
-	for _, it := range u.dist.live() {
-		if !strings.HasPrefix(it.src, "provider:") {
-			a.addAddr(it.src, e.cfg.MaxAddresses)
-		}
-	}
-	a.addAddr(in.ip, e.cfg.MaxAddresses)
-	a.msg = func(a *agg) string {
-		return fmt.Sprintf("%s for %q from %s (threshold %d within %s)",
-			plural(a.f.Count, "failed attempt"), a.f.User, pluralSet(len(a.addrs), "address"), c.Addresses, human(c.Window))
-	}
-	return append(out, a.snapshot())
 }
 
 // user returns the state of the user name, nil when maxStates users are
@@ -593,17 +351,34 @@ func (e *Engine) user(name string) *userState {
 			return nil
 		}
 		u = &userState{}
-		u.dist.key = spreadSrc
+		u.dist.count = true
 		e.users[name] = u
 	}
 	return u
 }
 
-// familiar reports whether addr (or its network) is a learned device of
-// user. A baseline error counts as familiar: no finding on doubt.
+// pair returns the state of user's failures from src, nil when maxStates
+// pairs are tracked already.
+func (e *Engine) pair(src netip.Addr, user string) *pairState {
+	k := pairKey{src, user}
+	p := e.pairs[k]
+	if p == nil {
+		if len(e.pairs) >= e.maxStates {
+			return nil
+		}
+		p = &pairState{}
+		e.pairs[k] = p
+	}
+	return p
+}
+
+// familiar reports whether the source of a login or failure is in user's
+// baseline: its address, its network, its ASN (from GeoIP) or, for a cloud
+// intermediary, its provider. A baseline error counts as familiar: no
+// accusation on doubt.
 func (e *Engine) familiar(user string, addr netip.Addr, o ipranges.Origin) bool {
-	for _, d := range Devices(addr, o, e.cfg.IPv4Prefix, e.cfg.IPv6Prefix) {
-		if d.Facet != FacetAddress && d.Facet != FacetNetwork {
+	for _, d := range e.devices(addr, o) {
+		if d.Facet == FacetCountry {
 			continue
 		}
 		ok, err := e.base.Known(user, d)
@@ -618,8 +393,22 @@ func (e *Engine) familiar(user string, addr netip.Addr, o ipranges.Origin) bool 
 	return false
 }
 
-// open creates the finding k from the failures in items (which include
-// the current event).
+// devices returns the facets of a login from addr: those of Devices, and
+// the provider of a cloud intermediary instead of its shared address and
+// network.
+func (e *Engine) devices(addr netip.Addr, o ipranges.Origin) []Device {
+	if o.Class == ipranges.Intermediary {
+		p := strings.ToLower(o.Provider)
+		if p == "" {
+			p = "unknown"
+		}
+		return []Device{{FacetProvider, p}}
+	}
+	return Devices(addr, o, e.cfg.IPv4Prefix, e.cfg.IPv6Prefix)
+}
+
+// open creates the finding k from the items (which include the current
+// event).
 func (e *Engine) open(k aggKey, sev Severity, in input, hasUser bool, items []fail) *agg {
 	e.seq++
 	a := &agg{seq: e.seq, subject: k.subject, f: Finding{
@@ -645,7 +434,7 @@ func (e *Engine) full(rule string) bool { return e.perRule[rule] >= e.cfg.MaxFin
 // finding: same rule and severity (so a check still fails on it), no user
 // and no address, counting the attempts or logins of every subject that
 // was not kept.
-func (e *Engine) overflow(rule string, sev Severity, in input, f fail, out []Finding) []Finding {
+func (e *Engine) overflow(rule string, sev Severity, t time.Time, f fail, out []Finding) []Finding {
 	k := aggKey{rule: rule, subject: overflowSubject}
 	if a := e.findings[k]; a != nil {
 		a.add(f, e.cfg)
@@ -653,7 +442,7 @@ func (e *Engine) overflow(rule string, sev Severity, in input, f fail, out []Fin
 		return out
 	}
 	e.seq++
-	a := &agg{seq: e.seq, subject: k.subject, f: Finding{Rule: rule, Severity: sev, First: in.t, Last: in.t}}
+	a := &agg{seq: e.seq, subject: k.subject, f: Finding{Rule: rule, Severity: sev, First: t, Last: t}}
 	a.add(f, e.cfg)
 	limit := e.cfg.MaxFindings
 	a.msg = func(a *agg) string {
@@ -661,18 +450,7 @@ func (e *Engine) overflow(rule string, sev Severity, in input, f fail, out []Fin
 			rule, limit, plural(a.f.Count, "more event"))
 	}
 	e.findings[k] = a
-	return append(out, a.snapshot())
-}
-
-// bruteForced reports whether brute-force already reported addr (or its
-// IPv6 /64).
-func (e *Engine) bruteForced(addr netip.Addr) bool {
-	subject := addr.String()
-	if addr.Is6() {
-		p, _ := addr.Prefix(64)
-		subject = p.String()
-	}
-	return e.findings[aggKey{rule: RuleBruteForce, subject: subject}] != nil
+	return append(out, e.snapshot(a))
 }
 
 // add aggregates one failure (or event) into a.
@@ -714,52 +492,6 @@ func (a *agg) addUser(u string) {
 	}
 }
 
-// success handles a login whose credentials were accepted, including one
-// refused afterwards (connection limit).
-func (e *Engine) success(in input, out []Finding) []Finding {
-	ev := in.ev
-	user := in.user
-	f := fail{t: in.t, user: user, n: 1, file: ev.File, line: ev.Line}
-	allowed := e.allow.Allows(user, in.addr, in.o)
-	if e.cfg.SuccessAfterFailures.Enabled && !in.proxy {
-		out = e.successAfterFailures(in, f, out)
-	}
-	if e.allow != nil && e.cfg.NotAllowlisted.Enabled && !allowed {
-		out = e.simple(aggKey{rule: RuleNotAllowlisted, user: user, subject: in.ip},
-			e.cfg.NotAllowlisted.Severity, in, f, out, func(a *agg) string {
-				return fmt.Sprintf("%s of %q from %s, which is not on the allowlist", plural(a.f.Count, "successful login"), a.f.User, a.f.RemoteIP)
-			})
-	}
-	if in.o.Class == ipranges.Intermediary && e.cfg.CloudIntermediary.Enabled && (e.allow == nil || !allowed) {
-		out = e.cloud(in, f, out)
-	}
-	// A secured connection's leg to us is trusted; the client's leg to the
-	// proxy cannot be seen from here.
-	if e.cfg.CleartextAuth.Enabled && ev.TLS == parse.TLSNo && !ev.Secured && !in.addr.IsLoopback() && !challengeResponse(ev.Method) {
-		m := "cleartext"
-		if ev.Method != "" {
-			m = ev.Method
-		}
-		out = e.simple(aggKey{rule: RuleCleartextAuth, user: user, subject: in.ip},
-			e.cfg.CleartextAuth.Severity, in, f, out, func(a *agg) string {
-				return fmt.Sprintf("%s of %q from %s without TLS (%s credentials readable on the wire)", plural(a.f.Count, "login"), a.f.User, a.f.RemoteIP, m)
-			})
-	}
-	if user == "" || in.proxy || in.o.Class == ipranges.Intermediary {
-		return out
-	}
-	if e.cfg.ImpossibleTravel.Enabled && in.o.Class != ipranges.Private {
-		out = e.travel(in, f, out)
-	}
-	return e.newDevice(in, f, e.allow != nil && allowed, out)
-}
-
-func challengeResponse(method string) bool {
-	m := strings.ToUpper(method)
-	return m == "CRAM-MD5" || m == "DIGEST-MD5" || strings.HasPrefix(m, "SCRAM-") ||
-		m == "NTLM" || m == "GSSAPI" || m == "EXTERNAL"
-}
-
 // simple opens or updates a one-event finding.
 func (e *Engine) simple(k aggKey, sev Severity, in input, f fail, out []Finding, msg func(*agg) string) []Finding {
 	if a := e.findings[k]; a != nil {
@@ -767,226 +499,42 @@ func (e *Engine) simple(k aggKey, sev Severity, in input, f fail, out []Finding,
 		return out
 	}
 	if e.full(k.rule) {
-		return e.overflow(k.rule, sev, in, f, out)
+		return e.overflow(k.rule, sev, in.t, f, out)
 	}
 	a := e.open(k, sev, in, in.ev.HasUser, []fail{f})
 	a.msg = msg
-	return append(out, a.snapshot())
+	return append(out, e.snapshot(a))
 }
 
-func (e *Engine) cloud(in input, f fail, out []Finding) []Finding {
-	p := strings.ToLower(in.o.Provider)
-	if p == "" {
-		p = "unknown"
-	}
-	k := aggKey{rule: RuleCloudIntermediary, user: f.user, subject: p}
-	a, fresh := e.findings[k], false
-	if a == nil && e.full(k.rule) {
-		return e.overflow(k.rule, e.cfg.CloudIntermediary.Severity, in, f, out)
-	}
-	if a == nil {
-		a, fresh = e.open(k, e.cfg.CloudIntermediary.Severity, in, in.ev.HasUser, []fail{f}), true
-		a.f.RemoteIP = ""
-	} else {
-		a.add(f, e.cfg)
-	}
-	a.addAddr(in.ip, e.cfg.MaxAddresses)
-	if fresh {
-		product := a.f.Origin.Product
-		if product == "" {
-			product = p
-		}
-		a.msg = func(a *agg) string {
-			return fmt.Sprintf("%s of %q through %s (%s) from %s: a cloud service holds this user's password",
-				plural(a.f.Count, "login"), a.f.User, p, product, pluralSet(len(a.addrs), "address"))
-		}
-		out = append(out, a.snapshot())
-	}
-	return out
-}
-
-func (e *Engine) successAfterFailures(in input, f fail, out []Finding) []Finding {
-	c := e.cfg.SuccessAfterFailures
-	w := e.nets[e.network(in.addr)]
-	if w == nil {
-		return out
-	}
-	e.prune(w, e.now.Add(-c.Window))
-	live, sum := w.live(), w.sum
-	if in.o.Class == ipranges.Intermediary {
-		// A cloud intermediary's network carries all its users' logins:
-		// only this user's failures tell of a guessed password.
-		live, sum = nil, 0
-		if f.user != "" {
-			for _, it := range w.live() {
-				if it.user == f.user {
-					live, sum = append(live, it), sum+it.n
-				}
-			}
-		}
-	}
-	if sum < c.Failures {
-		return out
-	}
-	if c.IgnoreKnown && f.user != "" {
-		own := true
-		for _, it := range live {
-			if it.user != f.user {
-				own = false
-				break
-			}
-		}
-		if own && e.familiar(f.user, in.addr, in.o) {
-			return out
-		}
-	}
-	k := aggKey{rule: RuleSuccessAfterFailures, user: f.user, subject: in.ip}
-	if a := e.findings[k]; a != nil {
-		a.add(f, e.cfg)
-		return out
-	}
-	if e.full(k.rule) {
-		return e.overflow(k.rule, c.Severity, in, f, out)
-	}
-	// Keep room for the success line itself in the evidence.
-	items := live
-	if len(items) >= e.cfg.EvidenceCap {
-		items = items[len(items)-e.cfg.EvidenceCap+1:]
-	}
-	a := e.open(k, c.Severity, in, in.ev.HasUser, nil)
-	for _, it := range items {
-		if ev := it.evidence(); ev != "" && len(a.f.Evidence) < e.cfg.EvidenceCap-1 {
-			a.f.Evidence = append(a.f.Evidence, ev)
-		}
-	}
-	a.add(f, e.cfg)
-	a.f.Count += sum
-	first := live[0].t
-	if first.Before(a.f.First) {
-		a.f.First = first
-	}
-	failed, net := sum, e.network(in.addr)
-	a.msg = func(a *agg) string {
-		return fmt.Sprintf("successful login of %q from %s after %s from %s within %s: likely compromised password",
-			a.f.User, a.f.RemoteIP, plural(failed, "failed attempt"), net, human(c.Window))
-	}
-	return append(out, a.snapshot())
-}
-
-func (e *Engine) travel(in input, f fail, out []Finding) []Finding {
-	cc := strings.ToUpper(in.o.Country)
-	if cc == "" {
-		return out
-	}
-	u := e.user(f.user)
-	if u == nil {
-		return out
-	}
-	prevT, prevCC, prevAddr, had := u.lastT, u.lastCC, u.lastAddr, u.hasLastLog
-	if !had || !in.t.Before(u.lastT) {
-		u.lastT, u.lastCC, u.lastAddr, u.hasLastLog = in.t, cc, in.ip, true
-	}
-	if !had || prevCC == cc {
-		return out
-	}
-	gap := in.t.Sub(prevT)
-	if gap < 0 {
-		gap = -gap
-	}
-	if gap >= e.cfg.ImpossibleTravel.Window {
-		return out
-	}
-	k := aggKey{rule: RuleImpossibleTravel, user: f.user, subject: in.ip}
-	return e.simple(k, e.cfg.ImpossibleTravel.Severity, in, f, out, func(a *agg) string {
-		return fmt.Sprintf("login of %q from %s (%s) %s after a login from %s (%s)",
-			a.f.User, a.f.RemoteIP, cc, human(gap.Round(time.Second)), prevAddr, prevCC)
-	})
-}
-
-func (e *Engine) newDevice(in input, f fail, allowed bool, out []Finding) []Finding {
-	c := e.cfg.NewDevice
-	devs := Devices(in.addr, in.o, e.cfg.IPv4Prefix, e.cfg.IPv6Prefix)
-	defer func() {
-		for _, d := range devs {
-			e.setErr(e.base.Learn(f.user, d, in.t))
-		}
-	}()
-	k := aggKey{rule: RuleNewDevice, user: f.user, subject: in.ip}
-	if a := e.findings[k]; a != nil {
-		a.add(f, e.cfg)
-		return out
-	}
-	if !c.Enabled || allowed || in.o.Class == ipranges.Private {
-		return out
-	}
-	has, err := e.base.HasUser(f.user)
-	if err != nil {
-		e.setErr(err)
-		return out
-	}
-	if !has {
-		return out // first login ever seen: trust on first use
-	}
-	var fresh []string
-	sev := Severity(0)
-	for _, d := range devs {
-		if !e.report[d.Facet] {
-			continue
-		}
-		ok, err := e.base.Known(f.user, d)
-		if err != nil {
-			e.setErr(err)
-			return out
-		}
-		if ok {
-			continue
-		}
-		fresh = append(fresh, d.String())
-		s := c.Severity
-		if d.Facet == FacetCountry {
-			s = c.CountrySeverity
-		}
-		sev = max(sev, s)
-	}
-	if len(fresh) == 0 {
-		return out
-	}
-	if e.full(k.rule) {
-		return e.overflow(k.rule, sev, in, f, out)
-	}
-	a := e.open(k, sev, in, true, []fail{f})
-	msg := fmt.Sprintf("login of %q from a new %s", f.user, strings.Join(fresh, ", new "))
-	a.msg = func(*agg) string { return msg }
-	return append(out, a.snapshot())
-}
-
-// sweep drops window state that no longer holds anything.
+// sweep drops state that no longer holds anything.
 func (e *Engine) sweep() {
 	c := e.cfg
-	for k, st := range e.addrs {
-		e.prune(&st.bf, e.now.Add(-c.BruteForce.Window))
-		e.prune(&st.spray, e.now.Add(-c.PasswordSpray.Window))
-		if st.bf.len() == 0 && st.spray.len() == 0 {
-			delete(e.addrs, k)
+	for k, s := range e.sources {
+		if s.idle(e, e.now) {
+			delete(e.sources, k)
 		}
 	}
-	for k, w := range e.nets {
-		if e.prune(w, e.now.Add(-c.SuccessAfterFailures.Window)); w.len() == 0 {
-			delete(e.nets, k)
-		}
-	}
-	for k, w := range e.pairs {
-		if e.prune(w, e.now.Add(-c.StaleCredentials.Window)); w.len() == 0 {
+	for k, p := range e.pairs {
+		p.all.prune(e.now.Add(-c.StaleCredentials.Window))
+		p.familiar.prune(e.now.Add(-c.StaleCredentials.Window))
+		if p.all.len() == 0 && p.familiar.len() == 0 {
 			delete(e.pairs, k)
 		}
 	}
 	for k, u := range e.users {
-		e.prune(&u.dist, e.now.Add(-c.DistributedAttack.Window))
+		u.dist.prune(e.now.Add(-c.DistributedAttack.Window))
 		if u.dist.len() == 0 && (!u.hasLastLog || u.lastT.Before(e.now.Add(-c.ImpossibleTravel.Window))) {
 			delete(e.users, k)
 		}
 	}
+	for k, a := range e.accused {
+		if a.until.Before(e.now) {
+			delete(e.accused, k)
+		}
+	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // plural returns "1 thing" or "n things".
 func plural(n int, thing string) string {

@@ -55,4 +55,76 @@ type Finding struct {
 	Evidence []string
 	// Message is one sentence for a person.
 	Message string
+
+	// Campaign, Compromise and Learning detail spray-campaign,
+	// account-compromise and new-device findings; nil otherwise.
+	Campaign   *Campaign
+	Compromise *Compromise
+	Learning   *Learning
+}
+
+// Campaign details a spray-campaign finding: a distributed password spray
+// seen server-wide.
+type Campaign struct {
+	// ID names the campaign within its state: "c" and a number.
+	ID string
+	// Attempts counts the hostile attempts of the members during the
+	// campaign.
+	Attempts int
+	// Names counts the distinct names tried; each attempt that named no
+	// user (Postfix without sasl_username) counts as one.
+	Names int
+	// Accounts counts the named names that are accounts: users with a
+	// successful login (in the baseline or this run).
+	Accounts int
+	// Unnamed counts the attempts that named no user.
+	Unnamed int
+	// Services lists the services attacked, sorted.
+	Services []string
+	// Members lists every member address, by first attempt.
+	Members []Member
+	// NotTracked counts sources that would have joined beyond the memory
+	// bound.
+	NotTracked int
+}
+
+// Member is one source of a campaign.
+type Member struct {
+	Address  string
+	Attempts int
+	// Names counts the distinct names this member tried (each unnamed
+	// attempt counting as one).
+	Names int
+	// Succeeded lists the users this member logged in as.
+	Succeeded []string
+	// Evidence is "file:line" of its first attempt in the campaign.
+	Evidence    string
+	First, Last time.Time
+}
+
+// Compromise details an account-compromise finding.
+type Compromise struct {
+	// AccusedBy is the rule that accused the source: brute-force,
+	// password-spray or spray-campaign; Campaign is its ID for the latter.
+	AccusedBy string
+	Campaign  string
+	// Failures counts the hostile attempts the source made, on any
+	// account; OtherAccounts the distinct other names it tried.
+	Failures      int
+	OtherAccounts int
+	// Success is "file:line" of the first successful login.
+	Success string
+	// Submissions counts the source's Postfix SASL logins as the user
+	// (the account sent mail); Logins its other successful logins.
+	Submissions int
+	Logins      int
+	// Actions are what the admin should do.
+	Actions []string
+}
+
+// Learning is the state of a user's baseline when a new-device finding
+// was raised.
+type Learning struct {
+	Days   int   // days since the user's first learned login
+	Logins int64 // successful logins learned
 }

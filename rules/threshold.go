@@ -11,6 +11,8 @@ const (
 	RuleBruteForce           = "brute-force"
 	RuleStaleCredentials     = "stale-credentials"
 	RulePasswordSpray        = "password-spray"
+	RuleSprayCampaign        = "spray-campaign"
+	RuleAccountCompromise    = "account-compromise"
 	RuleDistributedAttack    = "distributed-attack"
 	RuleSuccessAfterFailures = "success-after-failures"
 	RuleNewDevice            = "new-device"
@@ -23,6 +25,7 @@ const (
 // RuleNames returns every rule name, sorted.
 func RuleNames() []string {
 	names := []string{RuleBruteForce, RuleStaleCredentials, RulePasswordSpray,
+		RuleSprayCampaign, RuleAccountCompromise,
 		RuleDistributedAttack, RuleSuccessAfterFailures, RuleNewDevice,
 		RuleImpossibleTravel, RuleCleartextAuth, RuleCloudIntermediary, RuleNotAllowlisted}
 	slices.Sort(names)

@@ -81,7 +81,7 @@ $XDG_STATE_HOME/mailaudit, else ~/.local/state/mailaudit.
 		RunE: needSubcommand,
 	}
 	c.PersistentFlags().StringVar(&dir, "state-dir", "", "state `DIR` holding baseline.db")
-	c.AddCommand(newBaselineListCmd(e, &dir), newBaselineForgetCmd(e, &dir))
+	c.AddCommand(newBaselineListCmd(e, &dir), newBaselineForgetCmd(e, &dir), newBaselineConfirmCmd(e, &dir))
 	return c
 }
 
@@ -100,10 +100,14 @@ func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 				return err
 			}
 			var entries []baseline.Entry
+			var held []baseline.QuarantineEntry
 			if db == nil {
 				fmt.Fprintf(e.stderr, "mailaudit: no baseline yet at %s\n", p)
 			} else {
 				entries, err = db.List(canonical(user))
+				if err == nil {
+					held, err = db.ListQuarantine(canonical(user))
+				}
 				if cerr := db.Close(); err == nil {
 					err = cerr
 				}
@@ -112,9 +116,9 @@ func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 				}
 			}
 			if format == "json" {
-				return writeBaselineJSON(e, entries)
+				return writeBaselineJSON(e, entries, held)
 			}
-			return writeBaselineTable(e, entries)
+			return writeBaselineTable(e, entries, held)
 		},
 	}
 	c.Flags().StringVar(&user, "user", "", "only this `USER` (case and surrounding spaces do not matter, as in the rules)")
@@ -122,10 +126,7 @@ func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 	return c
 }
 
-func writeBaselineJSON(e *env, entries []baseline.Entry) error {
-	if entries == nil {
-		entries = []baseline.Entry{}
-	}
+func writeBaselineJSON(e *env, entries []baseline.Entry, held []baseline.QuarantineEntry) error {
 	type row struct {
 		User      string  `json:"user"`
 		Kind      string  `json:"kind"`
@@ -133,6 +134,10 @@ func writeBaselineJSON(e *env, entries []baseline.Entry) error {
 		FirstSeen *string `json:"first_seen"`
 		LastSeen  *string `json:"last_seen"`
 		Count     int64   `json:"count"`
+		// Status is "learned", or "quarantined" with the Rule that kept
+		// it out.
+		Status string  `json:"status"`
+		Rule   *string `json:"rule"`
 	}
 	stamp := func(t time.Time) *string {
 		if t.IsZero() {
@@ -141,18 +146,22 @@ func writeBaselineJSON(e *env, entries []baseline.Entry) error {
 		s := t.UTC().Format(time.RFC3339)
 		return &s
 	}
-	rows := make([]row, len(entries))
-	for i, en := range entries {
-		rows[i] = row{en.User, string(en.Facet), en.Value, stamp(en.FirstSeen), stamp(en.LastSeen), en.Count}
+	rows := make([]row, 0, len(entries)+len(held))
+	for _, en := range entries {
+		rows = append(rows, row{en.User, string(en.Facet), en.Value, stamp(en.FirstSeen), stamp(en.LastSeen), en.Count, "learned", nil})
+	}
+	for _, q := range held {
+		rule := q.Rule
+		rows = append(rows, row{q.User, string(q.Facet), q.Value, stamp(q.FirstSeen), stamp(q.LastSeen), q.Count, "quarantined", &rule})
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rows)
 }
 
-func writeBaselineTable(e *env, entries []baseline.Entry) error {
+func writeBaselineTable(e *env, entries []baseline.Entry, held []baseline.QuarantineEntry) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tKIND\tVALUE\tFIRST SEEN\tLAST SEEN\tCOUNT")
+	fmt.Fprintln(tw, "USER\tKIND\tVALUE\tFIRST SEEN\tLAST SEEN\tCOUNT\tSTATUS")
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -160,10 +169,58 @@ func writeBaselineTable(e *env, entries []baseline.Entry) error {
 		return t.UTC().Format("2006-01-02 15:04:05")
 	}
 	for _, en := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", report.Sanitize(en.User), en.Facet,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\tlearned\n", report.Sanitize(en.User), en.Facet,
 			report.Sanitize(en.Value), stamp(en.FirstSeen), stamp(en.LastSeen), en.Count)
 	}
+	for _, q := range held {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\tquarantined (%s)\n", report.Sanitize(q.User), q.Facet,
+			report.Sanitize(q.Value), stamp(q.FirstSeen), stamp(q.LastSeen), q.Count, report.Sanitize(q.Rule))
+	}
 	return tw.Flush()
+}
+
+func newBaselineConfirmCmd(e *env, dir *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "confirm USER VALUE…",
+		Short: "Learn quarantined devices after all (you checked them with the user)",
+		Long: `confirm learns devices that a finding of high or above kept out of USER's
+baseline ("quarantined" in baseline list): an address, a network, an ASN
+(AS8075), a country code or a provider (microsoft). Confirm only what the
+user confirmed: a quarantined address is usually the attacker's.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 2 || slices.Contains(args[1:], "") {
+				return usagef("confirm needs USER and at least one VALUE")
+			}
+			db, p, err := openExistingBaseline(*dir)
+			if err != nil {
+				return err
+			}
+			if db == nil {
+				return fmt.Errorf("no baseline yet at %s: nothing to confirm", p)
+			}
+			user, total := canonical(args[0]), 0
+			for _, v := range args[1:] {
+				n, cerr := db.Confirm(user, v)
+				if cerr != nil {
+					err = cerr
+					break
+				}
+				if n == 0 {
+					fmt.Fprintf(e.stderr, "mailaudit: %s is not quarantined for %s\n", report.Sanitize(v), report.Sanitize(args[0]))
+				}
+				total += n
+			}
+			if cerr := db.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "confirmed %d entries of %s\n", total, report.Sanitize(args[0]))
+			return nil
+		},
+	}
 }
 
 func newBaselineForgetCmd(e *env, dir *string) *cobra.Command {

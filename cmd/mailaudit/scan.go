@@ -69,6 +69,23 @@ type ruleFlags struct {
 	baseline string
 	cfg      *rules.Config // loaded once by loadConfig
 	db       *baseline.DB  // the learned baseline, when --baseline is state
+	eng      *rules.Engine // the engine whose attack state db keeps
+}
+
+// rulesStateName names the rules' attack state in the baseline database.
+const rulesStateName = "rules"
+
+// saveState stores the engine's attack state (windows, waiting failures,
+// campaigns, accused sources) with the baseline, for the next run.
+func (f *ruleFlags) saveState() error {
+	if f.db == nil || f.eng == nil {
+		return nil
+	}
+	data, err := f.eng.MarshalState()
+	if err != nil {
+		return err
+	}
+	return f.db.SaveState(rulesStateName, rules.StateVersion, data)
 }
 
 func (f *ruleFlags) register(fs *pflag.FlagSet) {
@@ -127,7 +144,25 @@ func (f *ruleFlags) engine(persistent bool) (eng *rules.Engine, close func() err
 		if err != nil {
 			return nil, nil, err
 		}
-		opts.Baseline, close, f.db = db, db.Close, db
+		// The attack state goes on across runs: failures still waiting
+		// for attribution wait into the next run.
+		opts.Baseline, opts.KeepPending, f.db = db, true, db
+		eng := rules.NewEngine(cfg, opts)
+		data, ver, err := db.LoadState(rulesStateName)
+		if err == nil && data != nil {
+			if ver != rules.StateVersion {
+				err = fmt.Errorf("%s: rules state of version %d, this mailaudit reads %d (move the file away to start afresh)", db.Path(), ver, rules.StateVersion)
+			} else if uerr := eng.UnmarshalState(data); uerr != nil {
+				err = fmt.Errorf("%s: %w (move the file away to start afresh)", db.Path(), uerr)
+			}
+		}
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		f.eng = eng
+		close = func() error { return errors.Join(f.saveState(), db.Close()) }
+		return eng, close, nil
 	default:
 		return nil, nil, usagef("--baseline must be auto, memory or state, not %q", f.baseline)
 	}
@@ -253,7 +288,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 			// now and then, not only when it stops.
 			if db := o.rules.db; db != nil && time.Since(synced) > time.Minute {
 				synced = time.Now()
-				if err := db.Sync(); err != nil {
+				if err := errors.Join(db.Sync(), o.rules.saveState()); err != nil {
 					return err
 				}
 			}
@@ -347,6 +382,9 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 	p.parser.Year = in.year
 	p.parser.Location = loc
 	done := func() error {
+		if eng != nil && eng.NotTracked() > 0 {
+			fmt.Fprintf(e.stderr, "mailaudit: %d sources not tracked: more than max_sources (%d) at once; the rest were judged\n", eng.NotTracked(), rf.cfg.MaxSources)
+		}
 		return errors.Join(closeEng(), cls.Close())
 	}
 	return p, done, nil

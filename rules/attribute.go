@@ -1,0 +1,370 @@
+package rules
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/mailaudit/mailaudit/ipranges"
+)
+
+// Attribution: every failure is explained before any attack rule counts
+// it. A failure is
+//   - familiar when its source is in the user's baseline (a phone with
+//     a stale password): it feeds stale-credentials only;
+//   - a typo when the same user logs in from the same source within
+//     Attribution.Window (fewer than brute_force.failures of them: more is
+//     guessing);
+//   - for a failure that names no user (Postfix without sasl_username),
+//     explained when the source had a trusted login within the window, or
+//     is some user's known address (a shared gateway);
+//   - tolerated when its source had logins of Attribution.SharedUsers
+//     distinct users within a day (an office): Attribution.Tolerance a day
+//     per such user;
+//   - otherwise hostile. Hostile failures feed brute-force,
+//     password-spray, spray-campaign and distributed-attack.
+// A failure that is neither familiar nor, when it names no user, already
+// explained waits up to Attribution.Window in a queue.
+
+// source is the attack and login state of one source key.
+type source struct {
+	lastSeen time.Time
+	// Hostile attempts: burst is BruteForce.Window long, day the longer
+	// of BruteForce.SlowWindow and PasswordSpray.Window, counting named
+	// users.
+	burst, day window
+	hostile    int                 // hostile attempts since tracked
+	named      int                 // of which naming a user
+	tried      map[string]struct{} // named users tried (hostile), capped
+	// Trusted logins: the latest, and the distinct users with their
+	// latest, for unnamed failures and tolerance.
+	lastOK    time.Time
+	okUsers   map[string]time.Time
+	tolerated int
+	tolFrom   time.Time
+	pending   int // failures of this source waiting for attribution
+	// recent are logins from this source that were new to their user:
+	// if the source is accused later, they are account-compromise.
+	recent []recentLogin
+}
+
+// recentLogin is a login new to its user, kept for a later accusation of
+// its source.
+type recentLogin struct {
+	user    string
+	t       time.Time
+	file    string
+	line    int
+	ip      string
+	o       ipranges.Origin
+	learned []Device // the facets this login taught the baseline
+	sasl    bool
+}
+
+const (
+	maxTried   = 1000 // named users a source's state remembers
+	maxOKUsers = 256  // users with trusted logins a source remembers
+	maxRecent  = 16   // logins new to their users a source remembers
+)
+
+// idle reports whether s holds nothing that is still useful at now.
+func (s *source) idle(e *Engine, now time.Time) bool {
+	c := e.cfg
+	s.burst.prune(now.Add(-c.BruteForce.Window))
+	s.day.prune(now.Add(-max(c.BruteForce.SlowWindow, c.PasswordSpray.Window)))
+	day := 24 * time.Hour
+	for u, t := range s.okUsers {
+		if t.Before(now.Add(-day)) {
+			delete(s.okUsers, u)
+		}
+	}
+	s.recent = dropOld(s.recent, now.Add(-c.Retention))
+	return s.burst.len() == 0 && s.day.len() == 0 && len(s.okUsers) == 0 &&
+		s.pending == 0 && len(s.recent) == 0
+}
+
+func dropOld(r []recentLogin, cut time.Time) []recentLogin {
+	i := 0
+	for i < len(r) && r[i].t.Before(cut) {
+		i++
+	}
+	if i == 0 {
+		return r
+	}
+	return append(r[:0], r[i:]...)
+}
+
+// source returns the state of key, creating it; nil when MaxSources
+// sources are tracked and none could be evicted.
+func (e *Engine) source(key netip.Addr) *source {
+	if s := e.sources[key]; s != nil {
+		return s
+	}
+	if len(e.sources) >= e.maxSources {
+		e.evict()
+		if len(e.sources) >= e.maxSources {
+			e.notTracked++
+			return nil
+		}
+	}
+	s := &source{}
+	s.day.count = true
+	e.sources[key] = s
+	return s
+}
+
+// evict drops idle sources, then the least recently seen quarter of those
+// without waiting failures, counting them as not tracked.
+func (e *Engine) evict() {
+	e.sweep()
+	if len(e.sources) < e.maxSources {
+		return
+	}
+	times := make([]time.Time, 0, len(e.sources))
+	for _, s := range e.sources {
+		times = append(times, s.lastSeen)
+	}
+	cut := quantile(times, len(times)/4)
+	for k, s := range e.sources {
+		if s.pending == 0 && !s.lastSeen.After(cut) {
+			delete(e.sources, k)
+			e.notTracked++
+		}
+	}
+}
+
+// quantile returns the k-th smallest time (by selection).
+func quantile(ts []time.Time, k int) time.Time {
+	lo, hi := 0, len(ts)-1
+	for lo < hi {
+		p := ts[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for ts[i].Before(p) {
+				i++
+			}
+			for p.Before(ts[j]) {
+				j--
+			}
+			if i <= j {
+				ts[i], ts[j] = ts[j], ts[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return ts[k]
+		}
+	}
+	return ts[k]
+}
+
+// pendingFail is a failure waiting for its attribution.
+type pendingFail struct {
+	f       fail
+	src     netip.Addr
+	ip      string
+	o       ipranges.Origin
+	service string
+	done    bool // explained, or attributed early
+}
+
+// pendingQueue holds failures in arrival order.
+type pendingQueue struct {
+	buf  []pendingFail
+	head int
+}
+
+func (q *pendingQueue) len() int { return len(q.buf) - q.head }
+
+func (q *pendingQueue) push(p pendingFail) {
+	if len(q.buf) == cap(q.buf) && q.head >= len(q.buf)/2 && q.head > 0 {
+		n := copy(q.buf, q.buf[q.head:])
+		clear(q.buf[n:])
+		q.buf, q.head = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, p)
+}
+
+func (q *pendingQueue) pop() pendingFail {
+	p := q.buf[q.head]
+	q.buf[q.head] = pendingFail{}
+	q.head++
+	if q.head == len(q.buf) {
+		q.buf, q.head = q.buf[:0], 0
+	}
+	return p
+}
+
+// failure attributes one failed login.
+func (e *Engine) failure(in input, out []Finding) []Finding {
+	ev := in.ev
+	f := fail{t: in.t, user: in.user, key: in.user, n: attempts(ev), file: ev.File, line: ev.Line}
+	if in.proxy {
+		// Loopback webmail and trusted proxies fail for everybody from
+		// one address: they are no source of attacks.
+		return out
+	}
+	if s := e.sources[in.src]; s != nil {
+		s.lastSeen = in.t
+	}
+	if in.user != "" {
+		p := e.pair(in.src, in.user)
+		if p != nil {
+			p.all.push(f, e.now, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)
+		}
+		if e.familiar(in.user, in.addr, in.o) {
+			if p != nil {
+				p.familiar.push(f, e.now, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)
+			}
+			if e.cfg.StaleCredentials.Enabled && p != nil {
+				out = e.stale(in, p, f, out)
+			}
+			return out
+		}
+	} else if e.sharedGateway(in) {
+		return out
+	}
+	s := e.source(in.src)
+	if s != nil {
+		s.pending++
+		s.lastSeen = in.t
+	}
+	e.pending.push(pendingFail{f: f, src: in.src, ip: in.ip, o: in.o, service: ev.Service})
+	for e.pending.len() > maxPending {
+		out = e.resolve(e.pending.pop(), out)
+	}
+	return out
+}
+
+// sharedGateway reports whether an unnamed failure from in's source is
+// explained at once: the source had a trusted login within the window, or
+// is some user's known address.
+func (e *Engine) sharedGateway(in input) bool {
+	if in.o.Class == ipranges.Intermediary {
+		return false // shared by the provider's users: no proof of anything
+	}
+	if s := e.sources[in.src]; s != nil && !s.lastOK.IsZero() && !s.lastOK.Before(in.t.Add(-e.cfg.Attribution.Window)) {
+		return true
+	}
+	ok, err := e.base.KnownAnywhere(Device{FacetAddress, in.ip})
+	if err != nil {
+		e.setErr(err)
+		return true
+	}
+	return ok
+}
+
+// resolveDue attributes the failures whose wait is over.
+func (e *Engine) resolveDue(out []Finding) []Finding {
+	cut := e.now.Add(-e.cfg.Attribution.Window)
+	for e.pending.len() > 0 && e.pending.buf[e.pending.head].f.t.Before(cut) {
+		out = e.resolve(e.pending.pop(), out)
+	}
+	return out
+}
+
+// resolveAll attributes every waiting failure and returns the findings
+// that raised.
+func (e *Engine) resolveAll() []Finding {
+	var out []Finding
+	for e.pending.len() > 0 {
+		out = e.resolve(e.pending.pop(), out)
+	}
+	return out
+}
+
+// resolve attributes p, whose wait is over: tolerated or hostile.
+func (e *Engine) resolve(p pendingFail, out []Finding) []Finding {
+	s := e.sources[p.src]
+	if s != nil && s.pending > 0 {
+		s.pending--
+	}
+	if p.done {
+		return out
+	}
+	if s != nil && e.tolerate(s, p) {
+		return out
+	}
+	return e.hostile(p, s, out)
+}
+
+// tolerate reports whether a busy shared source (an office) absorbs p.
+func (e *Engine) tolerate(s *source, p pendingFail) bool {
+	c := e.cfg.Attribution
+	// A cloud intermediary's address carries all its users' logins, but
+	// their own failures there are explained by the provider in their
+	// baselines: what is left is somebody else's.
+	if e.accused[p.src] != nil || c.Tolerance == 0 || p.o.Class == ipranges.Intermediary {
+		return false
+	}
+	day := 24 * time.Hour
+	users := 0
+	for _, t := range s.okUsers {
+		if !t.Before(p.f.t.Add(-day)) {
+			users++
+		}
+	}
+	if users < c.SharedUsers {
+		return false
+	}
+	if s.tolFrom.IsZero() || p.f.t.Sub(s.tolFrom) > day {
+		s.tolFrom, s.tolerated = p.f.t, 0
+	}
+	if s.tolerated+p.f.n > c.Tolerance*users {
+		return false
+	}
+	s.tolerated += p.f.n
+	return true
+}
+
+// explainBy attributes the waiting failures of in's source that a
+// successful login of in.user explains: that user's own (a typo) and
+// those naming nobody. When the user's own are many (brute_force.failures
+// or more), they are guessing: they are attributed as hostile at once,
+// before the login is judged.
+func (e *Engine) explainBy(in input, s *source, out []Finding) []Finding {
+	q := &e.pending
+	own := 0
+	for i := q.head; i < len(q.buf); i++ {
+		p := &q.buf[i]
+		if !p.done && p.src == in.src && p.f.user == in.user {
+			own += p.f.n
+		}
+	}
+	guessing := own >= e.cfg.BruteForce.Failures
+	for i := q.head; i < len(q.buf); i++ {
+		p := &q.buf[i]
+		if p.done || p.src != in.src {
+			continue
+		}
+		switch {
+		case p.f.user == in.user && guessing:
+			p.done = true
+			out = e.hostile(*p, s, out)
+		case p.f.user == in.user, p.f.user == "" && !guessing:
+			p.done = true
+		}
+	}
+	return out
+}
+
+// trustedLogin records a login that raised nothing serious from s: it
+// explains unnamed failures and earns tolerance.
+func (s *source) trustedLogin(user string, t time.Time) {
+	if t.After(s.lastOK) {
+		s.lastOK = t
+	}
+	if s.okUsers == nil {
+		s.okUsers = make(map[string]time.Time)
+	}
+	if _, ok := s.okUsers[user]; ok || len(s.okUsers) < maxOKUsers {
+		if t.After(s.okUsers[user]) {
+			s.okUsers[user] = t
+		}
+	}
+}

@@ -1,0 +1,262 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// spray-campaign: a server-wide window over the hostile failures of
+// sources that are not bursting. While it holds at least
+// SprayCampaign.Sources distinct sources and SprayCampaign.Names distinct
+// names (each unnamed attempt counting as one), every source with a
+// hostile attempt in it joins one campaign; a campaign whose last member
+// attempt is less than a window before the condition holds again goes on
+// (stretches that touch merge). Each member is accused.
+
+// campItem is one hostile attempt in the campaign window.
+type campItem struct {
+	t       time.Time
+	src     netip.Addr
+	ip      string
+	name    string // the user, or a unique key for an unnamed attempt
+	unnamed bool
+	n       int
+	file    string
+	line    int
+	service string
+}
+
+// campaignState is the window and the open campaign.
+type campaignState struct {
+	win        []campItem
+	head       int
+	mark       int // win[:mark] (from head) were added to cur
+	srcs       map[netip.Addr]int
+	names      map[string]int
+	cur        *campaign
+	all        map[string]*campaign // the campaigns of this run and the restored one, by ID
+	opened     int                  // campaigns opened: the next ID
+	unnamedSeq int
+	notTracked int
+}
+
+type campaign struct {
+	id          string
+	first, last time.Time
+	members     map[netip.Addr]*member
+	names       map[string]struct{} // named users tried, capped
+	nameCount   int                 // distinct named + unnamed attempts
+	attempts    int
+	unnamed     int
+	services    map[string]struct{}
+}
+
+type member struct {
+	ip          string
+	attempts    int
+	names       map[string]struct{} // capped
+	unnamed     int
+	succeeded   []string
+	evidence    string
+	first, last time.Time
+}
+
+const (
+	maxCampaignNames = 100000
+	maxMemberNames   = 1000
+)
+
+// campaignFeed adds one hostile attempt of a source that is not bursting.
+func (e *Engine) campaignFeed(p pendingFail, out []Finding) []Finding {
+	c := e.cfg.SprayCampaign
+	cs := &e.campaign
+	if cs.srcs == nil {
+		cs.srcs, cs.names = make(map[netip.Addr]int), make(map[string]int)
+	}
+	it := campItem{t: p.f.t, src: p.src, ip: p.ip, name: p.f.user, n: p.f.n, file: p.f.file, line: p.f.line, service: p.service}
+	if it.name == "" {
+		cs.unnamedSeq++
+		it.name, it.unnamed = "\x00"+itoa(cs.unnamedSeq), true
+	}
+	cs.prune(p.f.t.Add(-c.Window))
+	if cs.cur != nil && it.t.Sub(cs.cur.last) > c.Window {
+		cs.cur = nil // the stretch ended: a later one is a new campaign
+	}
+	cs.win = append(cs.win, it)
+	cs.srcs[it.src]++
+	cs.names[it.name]++
+	if len(cs.srcs) < c.Sources || len(cs.names) < c.Names {
+		return out
+	}
+	fresh := cs.cur == nil
+	if fresh {
+		cs.opened++
+		cs.cur = &campaign{id: "c" + itoa(cs.opened), first: cs.win[max(cs.head, cs.mark)].t,
+			members: make(map[netip.Addr]*member), names: make(map[string]struct{}), services: make(map[string]struct{})}
+		if cs.all == nil {
+			cs.all = make(map[string]*campaign)
+		}
+		cs.all[cs.cur.id] = cs.cur
+	}
+	cur := cs.cur
+	for i := max(cs.head, cs.mark); i < len(cs.win); i++ {
+		out = e.join(cur, cs.win[i], out)
+	}
+	cs.mark = len(cs.win)
+	k := aggKey{rule: RuleSprayCampaign, subject: cur.id}
+	a := e.findings[k]
+	if a == nil {
+		if e.full(k.rule) {
+			return e.overflow(k.rule, c.Severity, it.t, fail{t: it.t, n: it.n, file: it.file, line: it.line}, out)
+		}
+		a = e.open(k, c.Severity, input{t: cur.first}, false, nil)
+		a.f.First, a.f.Last = cur.first, cur.last
+		a.detail = e.campaignDetail(cur)
+		a.msg = campaignMessage
+		out = append(out, e.snapshot(a))
+	}
+	return out
+}
+
+// prune drops the window's items older than cut.
+func (cs *campaignState) prune(cut time.Time) {
+	for cs.head < len(cs.win) && cs.win[cs.head].t.Before(cut) {
+		it := cs.win[cs.head]
+		cs.win[cs.head] = campItem{}
+		cs.head++
+		if cs.srcs[it.src]--; cs.srcs[it.src] <= 0 {
+			delete(cs.srcs, it.src)
+		}
+		if cs.names[it.name]--; cs.names[it.name] <= 0 {
+			delete(cs.names, it.name)
+		}
+	}
+	if cs.head > 0 && cs.head >= len(cs.win)/2 {
+		n := copy(cs.win, cs.win[cs.head:])
+		clear(cs.win[n:])
+		cs.win = cs.win[:n]
+		cs.mark = max(cs.mark-cs.head, 0)
+		cs.head = 0
+	}
+}
+
+// join adds one attempt to cur and accuses its source.
+func (e *Engine) join(cur *campaign, it campItem, out []Finding) []Finding {
+	m := cur.members[it.src]
+	if m == nil {
+		if len(cur.members) >= e.maxSources {
+			e.campaign.notTracked++
+			return out
+		}
+		m = &member{ip: sourceName(it.src), first: it.t, evidence: fail{file: it.file, line: it.line}.evidence()}
+		if !it.src.Is6() {
+			m.ip = it.ip
+		}
+		cur.members[it.src] = m
+	}
+	m.attempts += it.n
+	m.last = it.t
+	cur.attempts += it.n
+	if it.t.Before(cur.first) {
+		cur.first = it.t
+	}
+	if it.t.After(cur.last) {
+		cur.last = it.t
+	}
+	if it.service != "" {
+		cur.services[it.service] = struct{}{}
+	}
+	if it.unnamed {
+		m.unnamed++
+		cur.unnamed++
+		cur.nameCount++
+	} else {
+		if m.names == nil {
+			m.names = make(map[string]struct{})
+		}
+		if len(m.names) < maxMemberNames {
+			m.names[it.name] = struct{}{}
+		}
+		if _, ok := cur.names[it.name]; !ok && len(cur.names) < maxCampaignNames {
+			cur.names[it.name] = struct{}{}
+			cur.nameCount++
+		}
+	}
+	if a := e.findings[aggKey{rule: RuleSprayCampaign, subject: cur.id}]; a != nil {
+		a.f.Count = cur.attempts
+		a.f.First, a.f.Last = cur.first, cur.last
+	}
+	return e.accuse(it.src, RuleSprayCampaign, cur.id, it.t, out)
+}
+
+// memberSucceeded records that a member logged in as user.
+func (e *Engine) memberSucceeded(src netip.Addr, user string) {
+	if cur := e.campaign.cur; cur != nil {
+		if m := cur.members[src]; m != nil && !slices.Contains(m.succeeded, user) && len(m.succeeded) < maxMemberNames {
+			m.succeeded = append(m.succeeded, user)
+		}
+	}
+}
+
+// campaignDetail fills a campaign finding from cur on snapshot.
+func (e *Engine) campaignDetail(cur *campaign) func(*agg) {
+	return func(a *agg) {
+		d := &Campaign{ID: cur.id, Attempts: cur.attempts, Names: cur.nameCount, Unnamed: cur.unnamed,
+			NotTracked: e.campaign.notTracked}
+		for u := range cur.names {
+			ok, err := e.base.HasUser(u)
+			e.setErr(err)
+			if ok {
+				d.Accounts++
+			}
+		}
+		for s := range cur.services {
+			d.Services = append(d.Services, s)
+		}
+		slices.Sort(d.Services)
+		d.Members = make([]Member, 0, len(cur.members))
+		for _, m := range cur.members {
+			d.Members = append(d.Members, Member{Address: m.ip, Attempts: m.attempts, Names: len(m.names) + m.unnamed,
+				Succeeded: slices.Clone(m.succeeded), Evidence: m.evidence, First: m.first, Last: m.last})
+		}
+		slices.SortFunc(d.Members, func(x, y Member) int {
+			return cmp.Or(x.First.Compare(y.First), cmp.Compare(x.Address, y.Address))
+		})
+		a.f.Addresses = a.f.Addresses[:0]
+		a.f.Evidence = a.f.Evidence[:0]
+		for _, m := range d.Members {
+			a.f.Addresses = append(a.f.Addresses, m.Address)
+			if m.Evidence != "" {
+				a.f.Evidence = append(a.f.Evidence, m.Evidence)
+			}
+		}
+		a.f.RemoteIP, a.f.HasUser = "", false
+		a.f.Count, a.f.First, a.f.Last = cur.attempts, cur.first, cur.last
+		a.f.Campaign = d
+	}
+}
+
+func campaignMessage(a *agg) string {
+	d := a.f.Campaign
+	succeeded := 0
+	for _, m := range d.Members {
+		if len(m.Succeeded) > 0 {
+			succeeded++
+		}
+	}
+	s := fmt.Sprintf("distributed password spray %s: %s from %s tried %s (%s, %s) over %s",
+		d.ID, plural(d.Attempts, "hostile attempt"), plural(len(d.Members), "address"), plural(d.Names, "name"),
+		plural(d.Accounts, "real account"), plural(d.Unnamed, "unnamed attempt"),
+		human(a.f.Last.Sub(a.f.First).Round(time.Minute)))
+	if len(d.Services) > 0 {
+		s += " on " + strings.Join(d.Services, ", ")
+	}
+	if succeeded > 0 {
+		s += fmt.Sprintf("; %s logged in: see account-compromise", plural(succeeded, "member"))
+	}
+	return s
+}

@@ -1,0 +1,317 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/mailaudit/mailaudit/ipranges"
+)
+
+// StateVersion is the format of MarshalState.
+const StateVersion = 1
+
+// The saved attack state: what a run hands to the next one, so that a day
+// run as many cron runs judges as one pass does. Findings are not saved:
+// each run reports what its events raised.
+type savedState struct {
+	Now        time.Time      `json:"now"`
+	Pending    []savedPending `json:"pending"`
+	Sources    []savedSource  `json:"sources"`
+	Pairs      []savedPair    `json:"pairs"`
+	Users      []savedUser    `json:"users"`
+	Accused    []savedAccused `json:"accused"`
+	Campaign   savedCampaign  `json:"campaign"`
+	NotTracked int            `json:"not_tracked"`
+}
+
+type savedFail struct {
+	T    time.Time `json:"t"`
+	User string    `json:"u,omitempty"`
+	Key  string    `json:"k,omitempty"`
+	N    int       `json:"n"`
+	File string    `json:"f,omitempty"`
+	Line int       `json:"l,omitempty"`
+}
+
+type savedPending struct {
+	F       savedFail       `json:"f"`
+	Src     netip.Addr      `json:"src"`
+	IP      string          `json:"ip"`
+	Origin  ipranges.Origin `json:"o"`
+	Service string          `json:"svc,omitempty"`
+	Done    bool            `json:"done,omitempty"`
+}
+
+type savedLogin struct {
+	User    string          `json:"u"`
+	T       time.Time       `json:"t"`
+	File    string          `json:"f,omitempty"`
+	Line    int             `json:"l,omitempty"`
+	IP      string          `json:"ip"`
+	Origin  ipranges.Origin `json:"o"`
+	Learned []Device        `json:"learned,omitempty"`
+	SASL    bool            `json:"sasl,omitempty"`
+}
+
+type savedSource struct {
+	Key       netip.Addr           `json:"key"`
+	LastSeen  time.Time            `json:"seen"`
+	Burst     []savedFail          `json:"burst,omitempty"`
+	Day       []savedFail          `json:"day,omitempty"`
+	Hostile   int                  `json:"hostile,omitempty"`
+	Named     int                  `json:"named,omitempty"`
+	Tried     []string             `json:"tried,omitempty"`
+	LastOK    time.Time            `json:"last_ok"`
+	OKUsers   map[string]time.Time `json:"ok_users,omitempty"`
+	Tolerated int                  `json:"tolerated,omitempty"`
+	TolFrom   time.Time            `json:"tol_from"`
+	Recent    []savedLogin         `json:"recent,omitempty"`
+}
+
+type savedPair struct {
+	Src      netip.Addr  `json:"src"`
+	User     string      `json:"u"`
+	All      []savedFail `json:"all,omitempty"`
+	Familiar []savedFail `json:"familiar,omitempty"`
+}
+
+type savedUser struct {
+	User     string      `json:"u"`
+	Dist     []savedFail `json:"dist,omitempty"`
+	LastT    time.Time   `json:"last_t"`
+	LastCC   string      `json:"last_cc,omitempty"`
+	LastAddr string      `json:"last_addr,omitempty"`
+	HasLast  bool        `json:"has_last,omitempty"`
+}
+
+type savedAccused struct {
+	Src      netip.Addr `json:"src"`
+	Rule     string     `json:"rule"`
+	Campaign string     `json:"campaign,omitempty"`
+	At       time.Time  `json:"at"`
+	Until    time.Time  `json:"until"`
+}
+
+type savedCampItem struct {
+	T       time.Time  `json:"t"`
+	Src     netip.Addr `json:"src"`
+	IP      string     `json:"ip"`
+	Name    string     `json:"name"`
+	Unnamed bool       `json:"unnamed,omitempty"`
+	N       int        `json:"n"`
+	File    string     `json:"f,omitempty"`
+	Line    int        `json:"l,omitempty"`
+	Service string     `json:"svc,omitempty"`
+}
+
+type savedMember struct {
+	Src       netip.Addr `json:"src"`
+	IP        string     `json:"ip"`
+	Attempts  int        `json:"attempts"`
+	Names     []string   `json:"names,omitempty"`
+	Unnamed   int        `json:"unnamed,omitempty"`
+	Succeeded []string   `json:"succeeded,omitempty"`
+	Evidence  string     `json:"evidence,omitempty"`
+	First     time.Time  `json:"first"`
+	Last      time.Time  `json:"last"`
+}
+
+type savedCampaignRun struct {
+	ID        string        `json:"id"`
+	First     time.Time     `json:"first"`
+	Last      time.Time     `json:"last"`
+	Members   []savedMember `json:"members"`
+	Names     []string      `json:"names,omitempty"`
+	NameCount int           `json:"name_count"`
+	Attempts  int           `json:"attempts"`
+	Unnamed   int           `json:"unnamed"`
+	Services  []string      `json:"services,omitempty"`
+}
+
+type savedCampaign struct {
+	Window     []savedCampItem   `json:"window,omitempty"`
+	Added      int               `json:"added"` // window items already in Cur
+	Cur        *savedCampaignRun `json:"cur,omitempty"`
+	Opened     int               `json:"opened"`
+	UnnamedSeq int               `json:"unnamed_seq"`
+	NotTracked int               `json:"not_tracked,omitempty"`
+}
+
+func saveWindow(w *window) []savedFail {
+	live := w.live()
+	if len(live) == 0 {
+		return nil
+	}
+	out := make([]savedFail, len(live))
+	for i, f := range live {
+		out[i] = savedFail{f.t, f.user, f.key, f.n, f.file, f.line}
+	}
+	return out
+}
+
+func loadWindow(w *window, items []savedFail) {
+	for _, s := range items {
+		f := fail{t: s.T, user: s.User, key: s.Key, n: max(s.N, 1), file: s.File, line: s.Line}
+		w.append(f)
+		w.sum += f.n
+		if w.count && f.key != "" {
+			if w.distinct == nil {
+				w.distinct = make(map[string]int)
+			}
+			if _, seen := w.distinct[f.key]; seen || len(w.distinct) < maxDistinct {
+				w.distinct[f.key]++
+			}
+		}
+	}
+}
+
+func setKeys[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// MarshalState returns the Engine's attack state: the failures waiting
+// for attribution, the per-source windows and logins, the accused sources,
+// the campaign window and the open campaign. A later Engine continues from
+// it with UnmarshalState. Its size is bounded by the Engine's bounds.
+func (e *Engine) MarshalState() ([]byte, error) {
+	st := savedState{Now: e.now, NotTracked: e.notTracked}
+	for i := e.pending.head; i < len(e.pending.buf); i++ {
+		p := e.pending.buf[i]
+		f := p.f
+		st.Pending = append(st.Pending, savedPending{savedFail{f.t, f.user, f.key, f.n, f.file, f.line}, p.src, p.ip, p.o, p.service, p.done})
+	}
+	for k, s := range e.sources {
+		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveWindow(&s.burst), Day: saveWindow(&s.day),
+			Hostile: s.hostile, Named: s.named, Tried: setKeys(s.tried), LastOK: s.lastOK, OKUsers: s.okUsers,
+			Tolerated: s.tolerated, TolFrom: s.tolFrom}
+		for _, r := range s.recent {
+			ss.Recent = append(ss.Recent, savedLogin{r.user, r.t, r.file, r.line, r.ip, r.o, r.learned, r.sasl})
+		}
+		st.Sources = append(st.Sources, ss)
+	}
+	for k, p := range e.pairs {
+		st.Pairs = append(st.Pairs, savedPair{k.src, k.user, saveWindow(&p.all), saveWindow(&p.familiar)})
+	}
+	for name, u := range e.users {
+		st.Users = append(st.Users, savedUser{name, saveWindow(&u.dist), u.lastT, u.lastCC, u.lastAddr, u.hasLastLog})
+	}
+	for k, a := range e.accused {
+		st.Accused = append(st.Accused, savedAccused{k, a.rule, a.campaign, a.at, a.until})
+	}
+	cs := &e.campaign
+	st.Campaign = savedCampaign{Opened: cs.opened, UnnamedSeq: cs.unnamedSeq, NotTracked: cs.notTracked,
+		Added: max(cs.mark-cs.head, 0)}
+	for _, it := range cs.win[cs.head:] {
+		st.Campaign.Window = append(st.Campaign.Window, savedCampItem{it.t, it.src, it.ip, it.name, it.unnamed, it.n, it.file, it.line, it.service})
+	}
+	if c := cs.cur; c != nil {
+		r := &savedCampaignRun{ID: c.id, First: c.first, Last: c.last, Names: setKeys(c.names), NameCount: c.nameCount,
+			Attempts: c.attempts, Unnamed: c.unnamed, Services: setKeys(c.services)}
+		for k, m := range c.members {
+			r.Members = append(r.Members, savedMember{k, m.ip, m.attempts, setKeys(m.names), m.unnamed, m.succeeded, m.evidence, m.first, m.last})
+		}
+		st.Campaign.Cur = r
+	}
+	return json.Marshal(st)
+}
+
+// UnmarshalState restores the attack state MarshalState returned into an
+// Engine that has seen no event yet.
+func (e *Engine) UnmarshalState(data []byte) error {
+	var st savedState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("rules state: %w", err)
+	}
+	e.now = st.Now
+	e.notTracked = st.NotTracked
+	for _, p := range st.Pending {
+		if !p.Src.IsValid() {
+			return fmt.Errorf("rules state: a waiting failure without a source")
+		}
+		f := fail{t: p.F.T, user: p.F.User, key: p.F.Key, n: max(p.F.N, 1), file: p.F.File, line: p.F.Line}
+		e.pending.push(pendingFail{f, p.Src, p.IP, p.Origin, p.Service, p.Done})
+	}
+	for _, ss := range st.Sources {
+		if len(e.sources) >= e.maxSources {
+			e.notTracked++
+			continue
+		}
+		s := &source{lastSeen: ss.LastSeen, hostile: ss.Hostile, named: ss.Named, lastOK: ss.LastOK, okUsers: ss.OKUsers,
+			tolerated: ss.Tolerated, tolFrom: ss.TolFrom}
+		s.day.count = true
+		loadWindow(&s.burst, ss.Burst)
+		loadWindow(&s.day, ss.Day)
+		if len(ss.Tried) > 0 {
+			s.tried = make(map[string]struct{}, len(ss.Tried))
+			for _, u := range ss.Tried {
+				s.tried[u] = struct{}{}
+			}
+		}
+		for _, r := range ss.Recent {
+			s.recent = append(s.recent, recentLogin{r.User, r.T, r.File, r.Line, r.IP, r.Origin, r.Learned, r.SASL})
+		}
+		e.sources[ss.Key] = s
+	}
+	for i := e.pending.head; i < len(e.pending.buf); i++ {
+		if p := e.pending.buf[i]; !p.done {
+			if s := e.sources[p.src]; s != nil {
+				s.pending++
+			}
+		}
+	}
+	for _, sp := range st.Pairs {
+		p := &pairState{}
+		loadWindow(&p.all, sp.All)
+		loadWindow(&p.familiar, sp.Familiar)
+		e.pairs[pairKey{sp.Src, sp.User}] = p
+	}
+	for _, su := range st.Users {
+		u := &userState{lastT: su.LastT, lastCC: su.LastCC, lastAddr: su.LastAddr, hasLastLog: su.HasLast}
+		u.dist.count = true
+		loadWindow(&u.dist, su.Dist)
+		e.users[su.User] = u
+	}
+	for _, a := range st.Accused {
+		e.accused[a.Src] = &accusation{a.Rule, a.Campaign, a.At, a.Until}
+	}
+	cs := &e.campaign
+	cs.srcs, cs.names = make(map[netip.Addr]int), make(map[string]int)
+	cs.opened, cs.unnamedSeq, cs.notTracked = st.Campaign.Opened, st.Campaign.UnnamedSeq, st.Campaign.NotTracked
+	for _, it := range st.Campaign.Window {
+		cs.win = append(cs.win, campItem{it.T, it.Src, it.IP, it.Name, it.Unnamed, max(it.N, 1), it.File, it.Line, it.Service})
+		cs.srcs[it.Src]++
+		cs.names[it.Name]++
+	}
+	cs.mark = min(max(st.Campaign.Added, 0), len(cs.win))
+	if r := st.Campaign.Cur; r != nil {
+		c := &campaign{id: r.ID, first: r.First, last: r.Last, members: make(map[netip.Addr]*member),
+			names: make(map[string]struct{}), nameCount: r.NameCount, attempts: r.Attempts, unnamed: r.Unnamed,
+			services: make(map[string]struct{})}
+		for _, n := range r.Names {
+			c.names[n] = struct{}{}
+		}
+		for _, s := range r.Services {
+			c.services[s] = struct{}{}
+		}
+		for _, m := range r.Members {
+			mm := &member{ip: m.IP, attempts: m.Attempts, unnamed: m.Unnamed, succeeded: m.Succeeded,
+				evidence: m.Evidence, first: m.First, last: m.Last}
+			if len(m.Names) > 0 {
+				mm.names = make(map[string]struct{}, len(m.Names))
+				for _, n := range m.Names {
+					mm.names[n] = struct{}{}
+				}
+			}
+			c.members[m.Src] = mm
+		}
+		cs.cur = c
+		cs.all = map[string]*campaign{c.id: c}
+	}
+	return nil
+}
