@@ -229,7 +229,7 @@ func index(td *testDay) *logIndex {
 }
 
 func TestWriteDaySize(t *testing.T) {
-	for _, n := range []int{60_000, 200_000} {
+	for _, n := range []int{60_000, 100_000} {
 		var buf bytes.Buffer
 		tr, err := WriteDay(&buf, DayConfig{Lines: n, Seed: 7})
 		if err != nil {
