@@ -3,6 +3,11 @@
 // Dovecot 2.3 and 2.4 logins, failures and aborts and Postfix SASL successes
 // and failures mixed in, from a few users on IPv4, IPv6 and v4-mapped
 // addresses (Microsoft's 52.98.x and 52.125.x among them).
+//
+// WriteDay writes a scenario day instead: legitimate users' devices,
+// offices and cloud intermediaries next to brute force, sprays and a
+// compromise, and returns a Truth that says which is which, so detection
+// rules can be scored against it.
 package loggen
 
 import (
