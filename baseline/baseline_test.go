@@ -262,8 +262,13 @@ func TestEngineIntegration(t *testing.T) {
 		}
 		return eng.Flush()
 	}
-	if fs := run(login("alice", "203.0.113.7", t0, 1)); len(fs) != 0 {
-		t.Fatalf("first run (trust on first use): %v", fs)
+	// Twelve logins over 30 days: a mature baseline (learning period).
+	var first []parse.Event
+	for i := range 12 {
+		first = append(first, login("alice", "203.0.113.7", t0.Add(-30*24*time.Hour+time.Duration(i)*48*time.Hour), i+1))
+	}
+	if fs := run(first...); len(fs) != 0 {
+		t.Fatalf("first run (learning period): %v", fs)
 	}
 	fs := run(login("alice", "203.0.113.8", t0.Add(time.Hour), 1), login("alice", "198.51.100.9", t0.Add(2*time.Hour), 2))
 	if len(fs) != 1 || fs[0].Rule != rules.RuleNewDevice || fs[0].RemoteIP != "198.51.100.9" {

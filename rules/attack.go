@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 func (e *Engine) hostile(p pendingFail, s *source, out []Finding) []Finding {
 	c := e.cfg
 	f := p.f
+	f.ip = p.ip
 	in := input{t: f.t, addr: p.src, src: p.src, ip: p.ip, o: p.o, user: f.user}
 	in.ev.File, in.ev.Line, in.ev.HasUser, in.ev.Service = f.file, f.line, f.user != "", p.service
 	bursting, repeating := false, false
@@ -27,8 +29,10 @@ func (e *Engine) hostile(p pendingFail, s *source, out []Finding) []Finding {
 			}
 			s.tried[f.user] = struct{}{}
 		}
-		s.burst.push(f, e.now, c.BruteForce.Window, c.BruteForce.Failures)
-		s.day.push(f, e.now, max(c.BruteForce.SlowWindow, c.PasswordSpray.Window), max(c.BruteForce.SlowFailures, c.PasswordSpray.Users))
+		// Windows slide on the failure's own time: it is attributed up
+		// to Attribution.Window after it happened.
+		s.burst.push(f, f.t, c.BruteForce.Window, c.BruteForce.Failures)
+		s.day.push(f, f.t, max(c.BruteForce.SlowWindow, c.PasswordSpray.Window), max(c.BruteForce.SlowFailures, c.PasswordSpray.Users))
 		bursting = s.burst.sum >= c.BruteForce.Failures
 		// A source that repeats one name is no sprayer: a device with an
 		// old password, or guessing one account (brute-force judges it).
@@ -62,7 +66,7 @@ func (e *Engine) spray(in input, s *source, f fail, out []Finding) []Finding {
 		return out
 	}
 	// Only the day's named users within the spray window count.
-	cut := e.now.Add(-c.Window)
+	cut := f.t.Add(-c.Window)
 	names := make(map[string]struct{})
 	for _, it := range s.day.live() {
 		if it.user != "" && !it.t.Before(cut) {
@@ -83,8 +87,8 @@ func (e *Engine) spray(in input, s *source, f fail, out []Finding) []Finding {
 	}
 	a := e.open(k, c.Severity, in, false, items)
 	a.many = true
-	a.addSource(in.ip, e.cfg.MaxAddresses)
 	for _, it := range items {
+		a.addSource(cmp.Or(it.ip, in.ip), e.cfg.MaxAddresses)
 		if it.user != "" {
 			a.addUser(it.user)
 		}
@@ -107,6 +111,11 @@ func (e *Engine) bruteForce(in input, s *source, f fail, out []Finding) []Findin
 		if a.f.HasUser && a.f.User != f.user {
 			a.f.User, a.f.HasUser = "", false
 		}
+		if a.oneAccount != "" && f.user != "" && f.user != a.oneAccount {
+			// Another account: guessing, not a device.
+			a.oneAccount, a.f.Severity = "", c.Severity
+			return e.accuse(in.src, RuleBruteForce, "", in.t, out)
+		}
 		return out
 	}
 	if e.findings[aggKey{rule: RulePasswordSpray, subject: subject}] != nil {
@@ -117,7 +126,7 @@ func (e *Engine) bruteForce(in input, s *source, f fail, out []Finding) []Findin
 	switch {
 	case s.burst.sum >= c.Failures:
 		items = s.burst.live()
-	case s.day.since(e.now.Add(-c.SlowWindow)) >= c.SlowFailures:
+	case s.day.since(f.t.Add(-c.SlowWindow)) >= c.SlowFailures:
 		items, slow = s.day.live(), true
 	default:
 		return out
@@ -153,15 +162,20 @@ func (e *Engine) bruteForce(in input, s *source, f fail, out []Finding) []Findin
 	a := e.open(k, sev, in, single != "", items)
 	a.f.User = single
 	a.many = true
-	a.addSource(in.ip, e.cfg.MaxAddresses)
+	if oneAccount {
+		a.oneAccount = named
+	}
+	for _, it := range items {
+		a.addSource(cmp.Or(it.ip, in.ip), e.cfg.MaxAddresses)
+	}
 	a.msg = func(a *agg) string {
 		who := ""
 		if a.f.HasUser {
 			who = fmt.Sprintf(" for %q", a.f.User)
 		}
-		if oneAccount {
+		if a.oneAccount != "" {
 			return fmt.Sprintf("slow guessing of one account, or a device of %q with an old password on a new address: %s from %s over %s (threshold %d within %s)",
-				named, plural(a.f.Count, "failed attempt"), a.from(), human(a.f.Last.Sub(a.f.First).Round(time.Minute)), c.SlowFailures, human(c.SlowWindow))
+				a.oneAccount, plural(a.f.Count, "failed attempt"), a.from(), human(a.f.Last.Sub(a.f.First).Round(time.Minute)), c.SlowFailures, human(c.SlowWindow))
 		}
 		if slow {
 			return fmt.Sprintf("slow guessing: %s%s from %s over %s (threshold %d within %s)", plural(a.f.Count, "hostile failed attempt"), who, a.from(),
@@ -188,7 +202,7 @@ func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
 		// A cloud service comes from many of its addresses: one source.
 		g.key = "provider:" + strings.ToLower(in.o.Provider)
 	}
-	u.dist.push(g, e.now, c.Window, c.Addresses)
+	u.dist.push(g, f.t, c.Window, c.Addresses)
 	k := aggKey{rule: RuleDistributedAttack, user: f.user}
 	if a := e.findings[k]; a != nil {
 		a.add(f, e.cfg)

@@ -324,15 +324,15 @@ func (e *Engine) tolerate(s *source, p pendingFail) bool {
 
 // explainBy attributes the waiting failures of in's source that a
 // successful login of in.user explains: that user's own (a typo) and
-// those naming nobody. When the user's own are many (brute_force.failures
-// or more), they are guessing: they are attributed as hostile at once,
+// those naming nobody. When these are many (brute_force.failures or
+// more), they are guessing: they are attributed as hostile at once,
 // before the login is judged.
 func (e *Engine) explainBy(in input, s *source, out []Finding) []Finding {
 	q := &e.pending
-	own := 0
+	own := 0 // the user's own waiting failures, and those naming nobody
 	for i := q.head; i < len(q.buf); i++ {
 		p := &q.buf[i]
-		if !p.done && p.src == in.src && p.f.user == in.user {
+		if !p.done && p.src == in.src && (p.f.user == in.user || p.f.user == "") {
 			own += p.f.n
 		}
 	}
@@ -343,10 +343,10 @@ func (e *Engine) explainBy(in input, s *source, out []Finding) []Finding {
 			continue
 		}
 		switch {
-		case p.f.user == in.user && guessing:
+		case (p.f.user == in.user || p.f.user == "") && guessing:
 			p.done = true
 			out = e.hostile(*p, s, out)
-		case p.f.user == in.user, p.f.user == "" && !guessing:
+		case p.f.user == in.user, p.f.user == "":
 			p.done = true
 		}
 	}

@@ -122,6 +122,9 @@ type agg struct {
 	// many lists Addresses only once more than one address took part
 	// (brute-force and password-spray over an IPv6 /64).
 	many bool
+	// oneAccount is the one account a slow brute-force tried: the
+	// finding is medium and accuses nobody until another name is tried.
+	oneAccount string
 }
 
 // NewEngine returns an Engine for cfg. cfg should come from DefaultConfig

@@ -178,7 +178,20 @@ func TestEngineRules(t *testing.T) {
 			want:  []string{"stale-credentials low alice 203.0.113.50 n=12"}},
 		{name: "slow failures from an unknown address are slow guessing",
 			steps: b.series(40, "alice", "198.51.100.9", 0, 15*time.Minute),
-			want:  []string{"brute-force high alice 198.51.100.9 n=40"}},
+			want:  []string{"brute-force medium alice 198.51.100.9 n=40"}},
+		{name: "slow failures for several accounts are slow guessing",
+			steps: func() []step {
+				var s []step
+				for i := range 20 {
+					s = append(s, b.fail("alice", "198.51.100.9", time.Duration(i)*30*time.Minute))
+					s = append(s, b.fail("bob", "198.51.100.9", time.Duration(i)*30*time.Minute+15*time.Minute))
+				}
+				return s
+			}(),
+			want: []string{"brute-force high - 198.51.100.9 n=40"}},
+		{name: "slow guessing of one account turns high when a second account is tried",
+			steps: cat(b.series(12, "alice", "198.51.100.9", 0, 30*time.Minute), b.fail("bob", "198.51.100.9", 7*time.Hour)),
+			want:  []string{"brute-force high - 198.51.100.9 n=13"}},
 		{name: "nine slow failures a day are not slow guessing",
 			steps: b.series(9, "alice", "198.51.100.9", 0, 2*time.Hour)},
 		{name: "the same slow series for another user of a known address is not familiar",
@@ -564,6 +577,7 @@ func NewAllowlist(t *testing.T, s string) *Allowlist {
 func TestMemoryBounded(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.StaleCredentials.Window = time.Hour
+	cfg.BruteForce.SlowWindow, cfg.PasswordSpray.Window = time.Hour, time.Hour
 	e := NewEngine(cfg, Options{})
 	for i := range 30000 {
 		ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})

@@ -132,9 +132,14 @@ func (r *Reorder) pop() []Finding {
 	return r.eng.Observe(x.ev, x.o)
 }
 
-// Drain passes every buffered event to the Engine and returns the
-// findings they raised.
+// Drain passes every buffered event to the Engine, then drains the
+// Engine (Engine.Drain), and returns the findings they raised.
 func (r *Reorder) Drain() []Finding {
+	return append(r.drain(), r.eng.Drain()...)
+}
+
+// drain passes every buffered event to the Engine.
+func (r *Reorder) drain() []Finding {
 	var out []Finding
 	for r.h.Len() > 0 {
 		out = append(out, r.pop()...)
@@ -151,6 +156,6 @@ func (r *Reorder) Len() int { return r.h.Len() }
 // Flush drains the buffer and returns the Engine's Flush: every finding
 // of the run.
 func (r *Reorder) Flush() []Finding {
-	r.Drain()
+	r.drain()
 	return r.eng.Flush()
 }

@@ -33,6 +33,7 @@ type savedFail struct {
 	N    int       `json:"n"`
 	File string    `json:"f,omitempty"`
 	Line int       `json:"l,omitempty"`
+	IP   string    `json:"ip,omitempty"`
 }
 
 type savedPending struct {
@@ -146,14 +147,14 @@ func saveWindow(w *window) []savedFail {
 	}
 	out := make([]savedFail, len(live))
 	for i, f := range live {
-		out[i] = savedFail{f.t, f.user, f.key, f.n, f.file, f.line}
+		out[i] = savedFail{f.t, f.user, f.key, f.n, f.file, f.line, f.ip}
 	}
 	return out
 }
 
 func loadWindow(w *window, items []savedFail) {
 	for _, s := range items {
-		f := fail{t: s.T, user: s.User, key: s.Key, n: max(s.N, 1), file: s.File, line: s.Line}
+		f := fail{t: s.T, user: s.User, key: s.Key, n: max(s.N, 1), file: s.File, line: s.Line, ip: s.IP}
 		w.append(f)
 		w.sum += f.n
 		if w.count && f.key != "" {
@@ -184,7 +185,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	for i := e.pending.head; i < len(e.pending.buf); i++ {
 		p := e.pending.buf[i]
 		f := p.f
-		st.Pending = append(st.Pending, savedPending{savedFail{f.t, f.user, f.key, f.n, f.file, f.line}, p.src, p.ip, p.o, p.service, p.done})
+		st.Pending = append(st.Pending, savedPending{savedFail{f.t, f.user, f.key, f.n, f.file, f.line, f.ip}, p.src, p.ip, p.o, p.service, p.done})
 	}
 	for k, s := range e.sources {
 		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveWindow(&s.burst), Day: saveWindow(&s.day),
@@ -234,7 +235,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		if !p.Src.IsValid() {
 			return fmt.Errorf("rules state: a waiting failure without a source")
 		}
-		f := fail{t: p.F.T, user: p.F.User, key: p.F.Key, n: max(p.F.N, 1), file: p.F.File, line: p.F.Line}
+		f := fail{t: p.F.T, user: p.F.User, key: p.F.Key, n: max(p.F.N, 1), file: p.F.File, line: p.F.Line, ip: p.F.IP}
 		e.pending.push(pendingFail{f, p.Src, p.IP, p.Origin, p.Service, p.Done})
 	}
 	for _, ss := range st.Sources {

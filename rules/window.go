@@ -11,6 +11,7 @@ type fail struct {
 	t    time.Time
 	user string // canonical user, "" when the line named none
 	key  string // the distinct key the window counts (a name, a source)
+	ip   string // the address, where the window's subject is a network
 	n    int
 	file string
 	line int

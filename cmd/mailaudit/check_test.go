@@ -157,10 +157,14 @@ func TestCheckScenarios(t *testing.T) {
 		{name: "brute force passes --fail-on critical",
 			files: []logFile{{"mail.log", repeat(4, func(i int) string { return fail23(i*20, "admin", "203.0.113.66", 3) })}},
 			args:  []string{"--fail-on", "critical"}, code: exitOK},
-		{name: "success after failures from the same network is critical",
+		{name: "success after the user's own failures from a new address is high",
 			files: []logFile{{"mail.log", repeat(3, func(i int) string { return saslFail(i*30, "erin@example.org", "203.0.113.66") }) +
-				fail23(100, "erin@example.org", "203.0.113.67", 2) + login23(120, "erin@example.org", "203.0.113.68")}},
-			args: []string{"--fail-on", "critical"}, code: exitFindings, rules: []string{"success-after-failures"}},
+				fail23(100, "erin@example.org", "203.0.113.66", 2) + login23(120, "erin@example.org", "203.0.113.66")}},
+			args: []string{"--fail-on", "success-after-failures"}, code: exitFindings, rules: []string{"success-after-failures"}},
+		{name: "a spray source that logs in is an account compromise",
+			files: []logFile{{"mail.log", repeat(6, func(i int) string { return saslFail(i*60, fmt.Sprintf("u%d@example.org", i), "203.0.113.66") }) +
+				login23(3600, "erin@example.org", "198.51.100.7") + login23(4000, "erin@example.org", "203.0.113.66")}},
+			args: []string{"--fail-on", "critical"}, code: exitFindings, rules: []string{"account-compromise"}},
 		{name: "brute force in a journald export read after a file that ends later",
 			files: []logFile{
 				{"mail.log", login23(3*3600, "alice@example.org", "198.51.100.23")},
@@ -206,9 +210,9 @@ func TestCheckScenarios(t *testing.T) {
 		{name: "a user's first login is trusted",
 			files: []logFile{{"mail.log", login23(0, "carol@example.org", "203.0.113.7")}},
 			args:  []string{"--fail-on", "new-device,impossible-travel,cleartext-auth"}, code: exitOK},
-		{name: "a user's second network is a new device",
+		{name: "a user's second network on the first day is learned (learning period)",
 			files: []logFile{{"mail.log", login23(0, "carol@example.org", "203.0.113.7") + login23(3600*3, "CAROL@example.org", "198.51.100.1")}},
-			args:  []string{"--fail-on", "new-device"}, code: exitFindings, rules: []string{"new-device"}},
+			args:  []string{"--fail-on", "new-device"}, code: exitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,7 +273,7 @@ func TestCheckFailOn(t *testing.T) {
 		{"spaces around items", []string{"--allow", allow, "--fail-on", " critical , Brute-Force ", bf}, exitFindings, nil},
 		{"rule that did not fire", []string{"--allow", allow, "--fail-on", "cleartext-auth", bf}, exitOK, nil},
 		{"config-file spelling of a rule", []string{"--allow", allow, "--fail-on", "brute_force", bf}, exitUsage,
-			[]string{"--fail-on", `"brute_force"`, "brute-force, cleartext-auth, cloud-intermediary, distributed-attack, impossible-travel, new-device, not-allowlisted, password-spray, stale-credentials, success-after-failures"}},
+			[]string{"--fail-on", `"brute_force"`, "account-compromise, brute-force, cleartext-auth, cloud-intermediary, distributed-attack, impossible-travel, new-device, not-allowlisted, password-spray, spray-campaign, stale-credentials, success-after-failures"}},
 		{"unknown severity", []string{"--allow", allow, "--fail-on", "severe", bf}, exitUsage, []string{"info, low, medium, high, critical"}},
 		{"trailing comma", []string{"--allow", allow, "--fail-on", "high,", bf}, exitUsage, []string{"empty item"}},
 		{"severity including not-allowlisted needs --allow", []string{"--fail-on", "medium", bf}, exitUsage, []string{"--allow"}},

@@ -122,7 +122,7 @@ func TestExitCodes(t *testing.T) {
 		{"ranges alone", []string{"ranges"}, exitUsage, "needs a subcommand: list, lookup, update"},
 		{"ranges unknown subcommand", []string{"ranges", "bogus"}, exitUsage, `unknown command "bogus"`},
 		{"ranges lookup without address", []string{"ranges", "lookup"}, exitUsage, "needs at least one IP address"},
-		{"baseline alone", []string{"baseline"}, exitUsage, "needs a subcommand: forget, list"},
+		{"baseline alone", []string{"baseline"}, exitUsage, "needs a subcommand: confirm, forget, list"},
 		{"baseline unknown subcommand", []string{"baseline", "bogus"}, exitUsage, `unknown command "bogus"`},
 	}
 	for _, tt := range tests {
