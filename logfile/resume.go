@@ -1,7 +1,6 @@
 package logfile
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -467,22 +466,17 @@ func EndEntry(path string) (Entry, error) {
 }
 
 // endOf reads r to its end and returns the offset just past its last
-// "\n" and the number of lines before it.
+// complete line and the number of lines before it, with the line ends of
+// LineReader ("\n", "\r\n", a lone "\r").
 func endOf(r io.Reader) (off int64, lines int, err error) {
-	buf := make([]byte, bufSize)
-	var pos int64
+	lr := NewLineReader(r)
+	lr.CompleteOnly = true
+	lr.Max = 1 // lines are counted, not kept
 	for {
-		n, err := r.Read(buf)
-		b := buf[:n]
-		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-			lines += bytes.Count(b, []byte{'\n'})
-			off = pos + int64(i) + 1
-		}
-		pos += int64(n)
-		if err == io.EOF {
-			return off, lines, nil
-		}
-		if err != nil {
+		if _, err := lr.Next(); err != nil {
+			if err == io.EOF {
+				return lr.Offset(), lr.LineNo(), nil
+			}
 			return 0, 0, err
 		}
 	}
