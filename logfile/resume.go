@@ -413,6 +413,14 @@ func (r *Resumer) SetMax(n int) {
 	}
 }
 
+// SetOnLong sets LineReader.OnLong for every generation; call it before
+// Next.
+func (r *Resumer) SetOnLong(fn func(line int, head []byte)) {
+	for _, s := range r.segs {
+		s.lr.OnLong = fn
+	}
+}
+
 // Name returns the file name of the generation the last line came from.
 func (r *Resumer) Name() string { return r.segs[r.i].name() }
 

@@ -342,8 +342,9 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 		eng:   eng,
 		rules: rulesFor(eng, !ordered),
 		sum:   report.NewSummary(),
-		keep:  keep,
-		prog:  newProgress(e.stderr, in.progress),
+		keep:   keep,
+		prog:   newProgress(e.stderr, in.progress),
+		stderr: e.stderr,
 	}
 	p.parser.Year = in.year
 	p.parser.Location = loc
