@@ -338,10 +338,10 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 		}
 	}
 	p := &pipeline{
-		cls:   cls,
-		eng:   eng,
-		rules: rulesFor(eng, !ordered),
-		sum:   report.NewSummary(),
+		cls:    cls,
+		eng:    eng,
+		rules:  rulesFor(eng, !ordered),
+		sum:    report.NewSummary(),
 		keep:   keep,
 		prog:   newProgress(e.stderr, in.progress),
 		stderr: e.stderr,
