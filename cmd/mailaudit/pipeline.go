@@ -268,6 +268,7 @@ func (p *pipeline) handle(ev parse.Event) error {
 // fully is reported in the returned inputError and the others are still
 // read.
 func (p *pipeline) scanFiles(paths []string, stdin io.Reader) error {
+	paths = p.once(paths)
 	if groups := byLog(logfile.SortOldestFirst(paths)); len(groups) > 1 {
 		return p.scanMerged(groups, stdin)
 	}
@@ -285,6 +286,46 @@ func (p *pipeline) scanFiles(paths []string, stdin io.Reader) error {
 		return &ie
 	}
 	return nil
+}
+
+// once returns paths without the ones naming a file named before (the
+// same device and inode: a path given twice, `mail.log mail.log*`, a
+// symbolic link and its target), saying so on stderr: read twice, every
+// count would double.
+func (p *pipeline) once(paths []string) []string {
+	type named struct {
+		path string
+		fi   os.FileInfo
+	}
+	var seen []named
+	out := make([]string, 0, len(paths))
+	for _, path := range paths {
+		if path == "-" {
+			out = append(out, path)
+			continue
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			out = append(out, path) // opening it reports the error
+			continue
+		}
+		dup := ""
+		for _, s := range seen {
+			if os.SameFile(s.fi, fi) {
+				dup = s.path
+				break
+			}
+		}
+		if dup != "" {
+			if p.stderr != nil {
+				fmt.Fprintf(p.stderr, "mailaudit: warning: %s is the same file as %s: read once\n", path, dup)
+			}
+			continue
+		}
+		seen = append(seen, named{path, fi})
+		out = append(out, path)
+	}
+	return out
 }
 
 // byLog groups paths by the log they are generations of, in the order
@@ -443,6 +484,7 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 		return err
 	}
 	var ie inputError
+	paths = p.once(paths)
 	// `mail.log*` names the rotated generations too: Resume reads them
 	// from the saved position itself, so only the live logs are resumed.
 	live := logfile.CurrentOnly(paths)
