@@ -1,6 +1,7 @@
 package logfile
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"io/fs"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // segment is one generation of a log opened for reading.
@@ -123,6 +125,12 @@ func (s *segment) continues(e Entry) bool {
 // is listed: it is complete, the compressed one may not be yet.
 // Generations compressed with a tool Open cannot decompress (xz, zstd, …)
 // are left out.
+//
+// Generations are ordered by the age of their content, their last write
+// (modification time, which renaming keeps and logrotate's compression
+// copies to the compressed file), and only then by name: a log whose
+// admin switched from dated to numbered names (or back) has generations
+// of both, and name order alone would put them in the wrong order.
 func siblings(path string) ([]string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -138,26 +146,46 @@ func siblings(path string) ([]string, error) {
 	}
 	pick := make(map[genKey]int) // index into names
 	var names []string
+	var mtimes []time.Time
 	for _, de := range ents {
 		name := de.Name()
 		g := parseGeneration(name)
 		if g.stem != base || g.class == genCurrent || !de.Type().IsRegular() || undecodable(name) {
 			continue
 		}
+		var mt time.Time
+		if fi, err := de.Info(); err == nil {
+			mt = fi.ModTime()
+		}
 		k := genKey{g.class, g.key}
 		if i, ok := pick[k]; ok {
 			if !compressedName(filepath.Base(names[i])) || compressedName(name) {
 				continue
 			}
-			names[i] = filepath.Join(dir, name) // the uncompressed one
+			names[i], mtimes[i] = filepath.Join(dir, name), mt // the uncompressed one
 			continue
 		}
 		pick[k] = len(names)
 		names = append(names, filepath.Join(dir, name))
+		mtimes = append(mtimes, mt)
 	}
-	names = SortOldestFirst(names)
-	slices.Reverse(names)
-	return names, nil
+	byName := SortOldestFirst(names)
+	rank := make(map[string]int, len(names))
+	for i, n := range byName {
+		rank[n] = i
+	}
+	mtime := make(map[string]time.Time, len(names))
+	for i, n := range names {
+		mtime[n] = mtimes[i]
+	}
+	slices.SortStableFunc(byName, func(a, b string) int {
+		if c := mtime[a].Compare(mtime[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(rank[a], rank[b])
+	})
+	slices.Reverse(byName)
+	return byName, nil
 }
 
 // compressedName reports whether name ends in a compression suffix.
