@@ -247,6 +247,10 @@ func (c *Classifier) LabelInfo(name string) (LabelInfo, bool) {
 	return i, ok
 }
 
+// Providers returns every provider a verdict of c can name: the built-in
+// ones and those the user's lists define, sorted, each once.
+func (c *Classifier) Providers() []string { return providersOf(c.labels) }
+
 // Close releases the GeoIP databases.
 func (c *Classifier) Close() error {
 	return errors.Join(c.country.close(), c.asn.close())

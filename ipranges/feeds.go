@@ -47,6 +47,9 @@ func prefixAt(file, s, pathf string, args ...any) (netip.Prefix, error) {
 	if !ok {
 		return netip.Prefix{}, &ParseError{File: file, Path: fmt.Sprintf(pathf, args...), Text: s, Err: errors.New("unsupported prefix")}
 	}
+	if err := tooBroad(np); err != nil {
+		return netip.Prefix{}, &ParseError{File: file, Path: fmt.Sprintf(pathf, args...), Text: s, Err: err}
+	}
 	return np, nil
 }
 

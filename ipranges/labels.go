@@ -1,5 +1,7 @@
 package ipranges
 
+import "slices"
+
 // The label names this package assigns from the publishers' lists and the
 // built-in table. User lists may add prefixes to these labels or define
 // their own.
@@ -76,4 +78,20 @@ func asnLabel(asn uint32) (LabelInfo, bool) {
 		return LabelInfo{"asn-vk", Intermediary, "vk", "VK / Mail.ru network (mail collector?)", Low, asnRank}, true
 	}
 	return LabelInfo{}, false
+}
+
+// Providers returns the providers the built-in labels and the ASN
+// catalogue name ("microsoft", "google", …), sorted, each once.
+func Providers() []string { return providersOf(knownLabels()) }
+
+// providersOf returns the non-empty providers of labels, sorted, each once.
+func providersOf(labels map[string]LabelInfo) []string {
+	var out []string
+	for _, l := range labels {
+		if l.Provider != "" && !slices.Contains(out, l.Provider) {
+			out = append(out, l.Provider)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -34,7 +34,9 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 // skipped; a byte order mark and CRLF line ends are allowed. CIDR may be a
 // bare address (a /32 or /128) or IPv4-mapped (::ffff:10.0.0.0/104 is
 // 10.0.0.0/8); a CIDR with host bits set (10.1.2.3/8) is an error, as it
-// is most likely a typo. LABEL and PROVIDER are names of letters, digits
+// is most likely a typo, and so is one broader than /8 (IPv4) or /16
+// (IPv6), which would exempt a large part of the Internet from the attack
+// rules. LABEL and PROVIDER are names of letters, digits
 // and ".", "_", ":", "-"; "-" leaves PROVIDER or CLASS
 // unset. CLASS is intermediary, hosting, private or device. PRODUCT is the
 // rest of the line. name is used in errors, which are *ParseError values
@@ -126,5 +128,5 @@ func parseListPrefix(s string) (netip.Prefix, error) {
 	if p != np { // a typo such as 203.0.113.7/2 would label a quarter of the Internet
 		return p, fmt.Errorf("host bits set (%s?)", np)
 	}
-	return np, nil
+	return np, tooBroad(np)
 }

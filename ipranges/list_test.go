@@ -79,6 +79,12 @@ func TestReadListErrors(t *testing.T) {
 		{"host bits", "10.1.2.3/8 vpn\n", `l.txt:1: "10.1.2.3/8": host bits set (10.0.0.0/8?)`},
 		{"mapped host bits", "::ffff:10.1.0.0/104 vpn\n", `l.txt:1: "::ffff:10.1.0.0/104": host bits set (10.0.0.0/8?)`},
 		{"mapped too short", "::ffff:0:0/95 vpn\n", `l.txt:1: "::ffff:0:0/95": unsupported prefix`},
+		// Broader than /8 or /16 would silence the attack rules for a
+		// quarter of the Internet or more (issue 10).
+		{"whole internet", "0.0.0.0/0 all microsoft intermediary\n", `l.txt:1: "0.0.0.0/0": broader than /8 (a list entry may not cover that much of the Internet)`},
+		{"v4 /7", "10.0.0.0/8 ok\n2.0.0.0/7 x\n", `l.txt:2: "2.0.0.0/7": broader than /8 (a list entry may not cover that much of the Internet)`},
+		{"v6 /3", "2000::/3 x\n", `l.txt:1: "2000::/3": broader than /16 (a list entry may not cover that much of the Internet)`},
+		{"mapped /96", "::ffff:0.0.0.0/96 x\n", `l.txt:1: "::ffff:0.0.0.0/96": broader than /8 (a list entry may not cover that much of the Internet)`},
 		{"bom elsewhere", "10.0.0.0/8 vpn\n\uFEFF11.0.0.0/8 x\n", `l.txt:2: "\ufeff11.0.0.0/8": bad CIDR`},
 		{"too long", "10.0.0.0/8 a b hosting " + strings.Repeat("x", 70000) + "\n", `l.txt:1: bufio.Scanner: token too long`},
 	}
@@ -152,5 +158,21 @@ func TestLoadUserListMerging(t *testing.T) {
 		if want := map[string]int{a: 3, b: 1}[s.Name]; want != 0 && s.Prefixes != want {
 			t.Errorf("%s: %d prefixes, want %d", s.Name, s.Prefixes, want)
 		}
+	}
+}
+
+// TestCacheRefusesBroadPrefixes: a range cache (or a downloaded feed)
+// with a prefix broader than /8 or /16 is refused, naming the file and the
+// JSON path, so the built-in table covers for it.
+func TestCacheRefusesBroadPrefixes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "aws.json")
+	data := `{"source":"aws","url":"u","date":"d","prefixes":[{"prefix":"52.94.0.0/22","label":"aws"},{"prefix":"0.0.0.0/0","label":"ms-exchange-online"}]}`
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := readCacheFile(path, knownLabels())
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "$.prefixes[1].prefix") || !strings.Contains(err.Error(), "broader than /8") {
+		t.Fatalf("error %v, want one naming %s, $.prefixes[1].prefix and broader than /8", err, path)
 	}
 }

@@ -49,6 +49,26 @@ func normalize(p netip.Prefix) (netip.Prefix, bool) {
 	return p.Masked(), true
 }
 
+// Narrowest list entries outside the built-in table: a broader prefix
+// (0.0.0.0/0 labelled an intermediary) would exempt a quarter of the
+// Internet or more from the attack rules.
+const (
+	minBits4 = 8
+	minBits6 = 16
+)
+
+// tooBroad says a list entry covers more than minBits4 or minBits6
+// allow.
+func tooBroad(p netip.Prefix) error {
+	switch {
+	case p.Addr().Is4() && p.Bits() < minBits4:
+		return fmt.Errorf("broader than /%d (a list entry may not cover that much of the Internet)", minBits4)
+	case p.Addr().Is6() && p.Bits() < minBits6:
+		return fmt.Errorf("broader than /%d (a list entry may not cover that much of the Internet)", minBits6)
+	}
+	return nil
+}
+
 // Insert adds l under prefix p. IPv4-mapped IPv6 prefixes are stored as
 // IPv4 and host bits are cleared; a prefix may carry several labels.
 func (t *Table) Insert(p netip.Prefix, l Label) error {

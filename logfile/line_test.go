@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -53,7 +54,15 @@ func TestLineReader(t *testing.T) {
 		{name: "empty", in: "", wantOff: 0},
 		{name: "simple", in: "a\nbb\n", want: []string{"a", "bb"}, wantNo: []int{1, 2}, wantOff: 5},
 		{name: "crlf", in: "a\r\nb\r\n", want: []string{"a", "b"}, wantNo: []int{1, 2}, wantOff: 6},
-		{name: "lone cr kept inside", in: "a\rb\n", want: []string{"a\rb"}, wantNo: []int{1}, wantOff: 4},
+		// A lone "\r" ends a line (old Mac line ends; syslog never writes
+		// one inside a message): a CR-only file is not one huge line.
+		{name: "lone cr ends a line", in: "a\rb\n", want: []string{"a", "b"}, wantNo: []int{1, 2}, wantOff: 4},
+		{name: "cr only", in: "a\rbb\rc\r", want: []string{"a", "bb", "c"}, wantNo: []int{1, 2, 3}, wantOff: 5},
+		{name: "cr only held back", in: "a\rbb\rc\r", completeOnly: true, want: []string{"a", "bb"}, wantNo: []int{1, 2}, wantOff: 5},
+		{name: "mixed ends", in: "a\r\nb\rc\n\rd\n", want: []string{"a", "b", "c", "", "d"}, wantNo: []int{1, 2, 3, 4, 5}, wantOff: 10},
+		{name: "cr cr lf", in: "a\r\r\nb\n", want: []string{"a", "", "b"}, wantNo: []int{1, 2, 3}, wantOff: 6},
+		{name: "cr-only file longer than max", in: strings.Repeat("line\r", 20000) + "end\n", want: append(slices.Repeat([]string{"line"}, 20000), "end"), wantNo: seq(20001), wantOff: 100004},
+		{name: "cr line over max skipped", in: "abc\rabcd\rab\r\n", max: 3, want: []string{"abc", "ab"}, wantNo: []int{1, 3}, wantOff: 13, wantLong: 1},
 		{name: "empty lines", in: "\n\nx\n", want: []string{"", "", "x"}, wantNo: []int{1, 2, 3}, wantOff: 4},
 		{name: "final unterminated returned", in: "a\nb", want: []string{"a", "b"}, wantNo: []int{1, 2}, wantOff: 2},
 		{name: "final unterminated held back", in: "a\nb", completeOnly: true, want: []string{"a"}, wantNo: []int{1}, wantOff: 2},
@@ -110,6 +119,15 @@ func TestLineReader(t *testing.T) {
 	}
 }
 
+// seq returns 1…n.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i + 1
+	}
+	return s
+}
+
 // growing is a reader whose content can be appended to after EOF, like a
 // followed file.
 type growing struct{ buf bytes.Buffer }
@@ -125,6 +143,7 @@ func TestLineReaderContinuesAfterEOF(t *testing.T) {
 	}{
 		{name: "partial completed", chunks: []string{"a\nb", "c\n"}, want: [][]string{{"a"}, {"bc"}}, off: 5},
 		{name: "split cr lf", chunks: []string{"a\r", "\nb\n"}, want: [][]string{nil, {"a", "b"}}, off: 5},
+		{name: "split lone cr", chunks: []string{"a\r", "b\r", "\n"}, want: [][]string{nil, {"a"}, {"b"}}, off: 5},
 		{name: "nothing then lines", chunks: []string{"", "x\ny\n", ""}, want: [][]string{nil, {"x", "y"}, nil}, off: 4},
 		{name: "long line over chunks", chunks: []string{strings.Repeat("x", 40_000), strings.Repeat("x", 40_000), "\nok\n"}, want: [][]string{nil, nil, {"ok"}}, off: 80_004},
 	}
@@ -253,5 +272,25 @@ func TestLineReaderBoundedBuffer(t *testing.T) {
 				t.Errorf("Long %d, want 19", lr.Long())
 			}
 		})
+	}
+}
+
+// TestEndOfLineEnds: the end position of a followed file (FromEnd) counts
+// lines with the LineReader's line ends, lone "\r" included.
+func TestEndOfLineEnds(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		off   int64
+		lines int
+	}{
+		{"a\nb\nc", 4, 2},
+		{"a\rb\rc", 4, 2},
+		{"a\r\nb\r", 3, 1},
+		{"", 0, 0},
+	} {
+		off, lines, err := endOf(strings.NewReader(c.in))
+		if err != nil || off != c.off || lines != c.lines {
+			t.Errorf("endOf(%q) = %d, %d, %v; want %d, %d", c.in, off, lines, err, c.off, c.lines)
+		}
 	}
 }

@@ -1,7 +1,7 @@
 package logfile
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
 	"io"
 	"io/fs"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // segment is one generation of a log opened for reading.
@@ -124,6 +125,12 @@ func (s *segment) continues(e Entry) bool {
 // is listed: it is complete, the compressed one may not be yet.
 // Generations compressed with a tool Open cannot decompress (xz, zstd, …)
 // are left out.
+//
+// Generations are ordered by the age of their content, their last write
+// (modification time, which renaming keeps and logrotate's compression
+// copies to the compressed file), and only then by name: a log whose
+// admin switched from dated to numbered names (or back) has generations
+// of both, and name order alone would put them in the wrong order.
 func siblings(path string) ([]string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -139,26 +146,46 @@ func siblings(path string) ([]string, error) {
 	}
 	pick := make(map[genKey]int) // index into names
 	var names []string
+	var mtimes []time.Time
 	for _, de := range ents {
 		name := de.Name()
 		g := parseGeneration(name)
 		if g.stem != base || g.class == genCurrent || !de.Type().IsRegular() || undecodable(name) {
 			continue
 		}
+		var mt time.Time
+		if fi, err := de.Info(); err == nil {
+			mt = fi.ModTime()
+		}
 		k := genKey{g.class, g.key}
 		if i, ok := pick[k]; ok {
 			if !compressedName(filepath.Base(names[i])) || compressedName(name) {
 				continue
 			}
-			names[i] = filepath.Join(dir, name) // the uncompressed one
+			names[i], mtimes[i] = filepath.Join(dir, name), mt // the uncompressed one
 			continue
 		}
 		pick[k] = len(names)
 		names = append(names, filepath.Join(dir, name))
+		mtimes = append(mtimes, mt)
 	}
-	names = SortOldestFirst(names)
-	slices.Reverse(names)
-	return names, nil
+	byName := SortOldestFirst(names)
+	rank := make(map[string]int, len(names))
+	for i, n := range byName {
+		rank[n] = i
+	}
+	mtime := make(map[string]time.Time, len(names))
+	for i, n := range names {
+		mtime[n] = mtimes[i]
+	}
+	slices.SortStableFunc(byName, func(a, b string) int {
+		if c := mtime[a].Compare(mtime[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(rank[a], rank[b])
+	})
+	slices.Reverse(byName)
+	return byName, nil
 }
 
 // compressedName reports whether name ends in a compression suffix.
@@ -414,6 +441,14 @@ func (r *Resumer) SetMax(n int) {
 	}
 }
 
+// SetOnLong sets LineReader.OnLong for every generation; call it before
+// Next.
+func (r *Resumer) SetOnLong(fn func(line int, head []byte)) {
+	for _, s := range r.segs {
+		s.lr.OnLong = fn
+	}
+}
+
 // Name returns the file name of the generation the last line came from.
 func (r *Resumer) Name() string { return r.segs[r.i].name() }
 
@@ -467,22 +502,17 @@ func EndEntry(path string) (Entry, error) {
 }
 
 // endOf reads r to its end and returns the offset just past its last
-// "\n" and the number of lines before it.
+// complete line and the number of lines before it, with the line ends of
+// LineReader ("\n", "\r\n", a lone "\r").
 func endOf(r io.Reader) (off int64, lines int, err error) {
-	buf := make([]byte, bufSize)
-	var pos int64
+	lr := NewLineReader(r)
+	lr.CompleteOnly = true
+	lr.Max = 1 // lines are counted, not kept
 	for {
-		n, err := r.Read(buf)
-		b := buf[:n]
-		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
-			lines += bytes.Count(b, []byte{'\n'})
-			off = pos + int64(i) + 1
-		}
-		pos += int64(n)
-		if err == io.EOF {
-			return off, lines, nil
-		}
-		if err != nil {
+		if _, err := lr.Next(); err != nil {
+			if err == io.EOF {
+				return lr.Offset(), lr.LineNo(), nil
+			}
 			return 0, 0, err
 		}
 	}

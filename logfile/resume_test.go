@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fsOp changes the files in a test directory.
@@ -58,7 +59,16 @@ func gzipTo(from, to string) fsOp {
 		if err != nil {
 			t.Fatal(err)
 		}
+		fi, err := os.Stat(filepath.Join(dir, from))
+		if err != nil {
+			t.Fatal(err)
+		}
 		writeFile(t, filepath.Join(dir, to), gz(t, string(b)))
+		// logrotate (and gzip) give the compressed file the original's
+		// modification time.
+		if err := os.Chtimes(filepath.Join(dir, to), fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
 		remove(from)(t, dir)
 	}
 }
@@ -74,6 +84,18 @@ func copyTruncate(from, to string) fsOp {
 		}
 		writeFile(t, filepath.Join(dir, to), b)
 		if err := os.Truncate(filepath.Join(dir, from), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// age sets the modification time of name to d before a fixed time in the
+// past, so tests do not depend on the file system's clock granularity.
+func age(name string, d time.Duration) fsOp {
+	return func(t *testing.T, dir string) {
+		t.Helper()
+		mt := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC).Add(-d)
+		if err := os.Chtimes(filepath.Join(dir, name), mt, mt); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -362,6 +384,24 @@ func TestResume(t *testing.T) {
 			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
 			{ops: []fsOp{appendLog("mail.log", "b\n"), rename("mail.log", "mail.log.0"), appendLog("mail.log", "c\n")},
 				want: []string{"mail.log.0:2:b", "mail.log:1:c"}},
+		}},
+		// Regression (issue 10): generations are ordered by content age
+		// (their last write), not by name: a dateext generation, then a
+		// numbered one after the admin switched schemes, lost the 20 lines
+		// of the numbered one.
+		{name: "naming scheme switched between runs", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{appendLog("mail.log", "b\n"), rename("mail.log", "mail.log-20261101"), appendLog("mail.log", "c\nd\n"),
+				rename("mail.log", "mail.log.1"), appendLog("mail.log", "e\n"),
+				age("mail.log-20261101", 2*time.Hour), age("mail.log.1", time.Hour)},
+				want: []string{"mail.log-20261101:2:b", "mail.log.1:1:c", "mail.log.1:2:d", "mail.log:1:e"}},
+		}},
+		{name: "numbered then dated", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{appendLog("mail.log", "b\n"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "c\n"),
+				rename("mail.log", "mail.log-20261101"), appendLog("mail.log", "e\n"),
+				age("mail.log.1", 2*time.Hour), age("mail.log-20261101", time.Hour)},
+				want: []string{"mail.log.1:2:b", "mail.log-20261101:1:c", "mail.log:1:e"}},
 		}},
 		{name: "unrelated siblings ignored", steps: []resumeStep{
 			{ops: []fsOp{appendLog("mail.log", "a\n"), appendLog("mail.logger", "no\n"), appendLog("mail.log.bak", "no\n")}, want: []string{"mail.log:1:a"}},

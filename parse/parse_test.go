@@ -437,3 +437,32 @@ func TestYearInference(t *testing.T) {
 		t.Errorf("a stamp less than a day ahead keeps Now's year: got %v", ev.Time)
 	}
 }
+
+// TestYearNeverInTheFuture: logs joined with cat (or from several hosts)
+// can go back in months; a year-less stamp is never placed after Now plus
+// a day of clock skew (issue 10).
+func TestYearNeverInTheFuture(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	p := &Parser{Location: time.UTC, Now: func() time.Time { return now }}
+	for _, c := range []struct {
+		stamp string
+		year  int
+	}{
+		{"Oct 12 10:00:00", 2026},
+		{"Apr 29 10:00:00", 2026}, // months back: not 2027
+		{"May  3 10:00:00", 2026},
+		{"Aug  1 10:00:00", 2026},
+		{"Nov 20 10:00:00", 2026},
+		{"Nov 21 11:00:00", 2026}, // within a day's skew
+		{"Dec 25 10:00:00", 2025}, // a month ahead of Now: last year
+		{"Jan  3 10:00:00", 2026}, // Dec -> Jan after a line of last year
+	} {
+		ev, st := p.Parse([]byte(c.stamp + " mx1 dovecot: " + login))
+		if st != Parsed || ev.Time.Year() != c.year {
+			t.Errorf("%s: got %v %v, want year %d", c.stamp, st, ev.Time, c.year)
+		}
+		if ev.Time.After(now.Add(24 * time.Hour)) {
+			t.Errorf("%s: %v is in the future", c.stamp, ev.Time)
+		}
+	}
+}

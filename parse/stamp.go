@@ -285,20 +285,18 @@ func (p *Parser) time(st *stamp) time.Time {
 // stamps keep that year, moving to the next one when the month drops by six
 // or more (Dec -> Jan), and reading a stamp that jumps forward by six months
 // or more (a late line from the old year) as the year before, without
-// changing the state.
+// changing the state. Whatever the months do (logs joined with cat, several
+// hosts), a stamp is never placed more than a day after Now: a roll-over
+// that would do so is not made, and such a stamp is read as the year
+// before.
 func (p *Parser) yearFor(st *stamp) int {
 	if p.Year != 0 {
 		return p.Year
 	}
 	if p.curYear == 0 {
-		now := time.Now()
-		if p.Now != nil {
-			now = p.Now()
-		}
-		now = now.In(p.loc())
+		now := p.now()
 		y := now.Year()
-		t := time.Date(y, time.Month(st.month), st.day, st.hour, st.min, st.sec, 0, p.loc())
-		if t.After(now.Add(24 * time.Hour)) {
+		if p.future(y, st, now) {
 			y--
 		}
 		for st.month == 2 && st.day == 29 && !isLeap(y) {
@@ -307,12 +305,35 @@ func (p *Parser) yearFor(st *stamp) int {
 		p.curYear, p.lastMonth = y, st.month
 		return y
 	}
+	y := p.curYear
 	switch d := st.month - p.lastMonth; {
 	case d <= -6:
-		p.curYear++
+		if !p.future(y+1, st, p.now()) {
+			p.curYear++
+			y++
+		}
 	case d >= 6:
-		return p.curYear - 1
+		return y - 1
 	}
 	p.lastMonth = st.month
-	return p.curYear
+	if p.future(y, st, p.now()) {
+		return y - 1
+	}
+	return y
+}
+
+// now returns Parser.Now() or the current time, in the Parser's zone.
+func (p *Parser) now() time.Time {
+	now := time.Now()
+	if p.Now != nil {
+		now = p.Now()
+	}
+	return now.In(p.loc())
+}
+
+// future reports whether st in year y lies more than a day (clock skew)
+// after now.
+func (p *Parser) future(y int, st *stamp, now time.Time) bool {
+	t := time.Date(y, time.Month(st.month), st.day, st.hour, st.min, st.sec, 0, p.loc())
+	return t.After(now.Add(24 * time.Hour))
 }

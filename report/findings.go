@@ -189,7 +189,7 @@ func AppendGitHub(b []byte, f rules.Finding) []byte {
 			b = append(b, sep)
 			sep = ','
 			b = append(b, "file="...)
-			b = appendGitHubProperty(b, Sanitize(file))
+			b = appendGitHubProperty(b, sanitizeAnnotation(file))
 			if line != "" {
 				b = append(b, ",line="...)
 				b = append(b, line...)
@@ -198,9 +198,9 @@ func AppendGitHub(b []byte, f rules.Finding) []byte {
 	}
 	b = append(b, sep)
 	b = append(b, "title="...)
-	b = appendGitHubProperty(b, Sanitize(f.Rule))
+	b = appendGitHubProperty(b, sanitizeAnnotation(f.Rule))
 	b = append(b, "::"...)
-	b = appendGitHubData(b, Sanitize(githubMessage(f)))
+	b = appendGitHubData(b, sanitizeAnnotation(githubMessage(f)))
 	return append(b, '\n')
 }
 

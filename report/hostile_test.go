@@ -16,10 +16,13 @@ func TestSanitize(t *testing.T) {
 		{"plain", "alice@example.org", "alice@example.org"},
 		{"empty", "", ""},
 		{"accented and CJK", "jürgen.müller 山田", "jürgen.müller 山田"},
-		{"windows domain", `CORP\alice`, `CORP\alice`},
+		{"windows domain", `CORP\alice`, `CORP\\alice`},
+		// A literal "\x1b" must not look like an escaped ESC byte.
+		{"literal escape text", `\x1b[2J`, `\\x1b[2J`},
+		{"escaped and real", "\\\x1b", `\\\x1b`},
 		{"csi clear screen", "\x1b[2J", `\x1b[2J`},
 		{"osc title bel", "\x1b]0;pwned\x07x", `\x1b]0;pwned\x07x`},
-		{"osc title st", "\x1b]0;pwned\x1b\\x", `\x1b]0;pwned\x1b\x`},
+		{"osc title st", "\x1b]0;pwned\x1b\\x", `\x1b]0;pwned\x1b\\x`},
 		{"newline cr tab", "a\nb\rc\td", `a\nb\rc\td`},
 		{"nul and del", "a\x00b\x7fc", `a\x00b\x7fc`},
 		{"c1 csi", "a\u009b31mb", `a\u009b31mb`},
@@ -45,7 +48,7 @@ func TestSanitize(t *testing.T) {
 }
 
 func TestSanitizeNoAlloc(t *testing.T) {
-	for _, s := range []string{"alice@example.org", "jürgen 山田 😀", `CORP\alice`, ""} {
+	for _, s := range []string{"alice@example.org", "jürgen 山田 😀", "CORP/alice", ""} {
 		if n := testing.AllocsPerRun(100, func() { _ = Sanitize(s) }); n != 0 {
 			t.Errorf("Sanitize(%q) allocates %v times", s, n)
 		}
@@ -63,6 +66,7 @@ func TestCSVCell(t *testing.T) {
 		{"\r=1", `\r=1`},
 		{"a=1", "a=1"},
 		{"\x1b[2J", `\x1b[2J`},
+		{`\x1b[2J`, `\\x1b[2J`},
 		{"", ""},
 	}
 	for _, tt := range tests {

@@ -13,12 +13,16 @@ const hexDigits = "0123456789abcdef"
 // nothing needs changing.
 //
 // Sanitize replaces:
+//
 //   - invalid UTF-8 bytes with U+FFFD, one per byte;
+//
 //   - \n, \r and \t with the two characters `\n`, `\r`, `\t`;
+//
 //   - every other C0 control character and DEL with `\xNN`, so ESC becomes
 //     the four characters `\x1b`. With the ESC removed, an ANSI CSI or OSC
 //     sequence (ESC [ … or ESC ] … BEL) is left as inert text: it is
 //     neutralised, not stripped, so the admin sees what was logged;
+//
 //   - every other rune that is not graphic or a plain space according to
 //     [unicode.IsPrint]: C1 controls (including the one-byte CSI U+009B and
 //     OSC U+009D), bidirectional overrides and isolates (U+202A–U+202E,
@@ -26,22 +30,33 @@ const hexDigits = "0123456789abcdef"
 //     paragraph separators, non-ASCII spaces, private-use and unassigned
 //     code points, with `\uNNNN` (or `\UNNNNNNNN`).
 //
-// A backslash in s is kept as it is (DOMAIN\user names are common), so the
-// result is for reading, not for decoding: exact values are in the JSON
-// output.
-func Sanitize(s string) string {
+//   - a backslash with two backslashes, so that a user name holding the
+//     literal text `\x1b` reads `\\x1b` and cannot pass for an escaped
+//     ESC byte (DOMAIN\user reads DOMAIN\\user).
+//
+// The result is for reading, not for decoding: exact values are in the
+// JSON output.
+func Sanitize(s string) string { return sanitize(s, true) }
+
+// sanitizeAnnotation is Sanitize keeping backslashes as they are, for
+// GitHub annotations: their file property must name the real file, and
+// their messages quote user names with Go escapes already, so a literal
+// backslash there is always doubled.
+func sanitizeAnnotation(s string) string { return sanitize(s, false) }
+
+func sanitize(s string, bs bool) string {
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < 0x7f {
+		if c >= 0x20 && c < 0x7f && (c != '\\' || !bs) {
 			i++
 			continue
 		}
 		if c < utf8.RuneSelf {
-			return sanitizeFrom(s, i)
+			return sanitizeFrom(s, i, bs)
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if (r == utf8.RuneError && n == 1) || !unicode.IsPrint(r) {
-			return sanitizeFrom(s, i)
+			return sanitizeFrom(s, i, bs)
 		}
 		i += n
 	}
@@ -49,19 +64,21 @@ func Sanitize(s string) string {
 }
 
 // sanitizeFrom finishes Sanitize once the first byte to change is at i.
-func sanitizeFrom(s string, i int) string {
+func sanitizeFrom(s string, i int, bs bool) string {
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	b.WriteString(s[:i])
 	for i < len(s) {
 		c := s[i]
-		if c >= 0x20 && c < 0x7f {
+		if c >= 0x20 && c < 0x7f && (c != '\\' || !bs) {
 			b.WriteByte(c)
 			i++
 			continue
 		}
 		if c < utf8.RuneSelf {
 			switch c {
+			case '\\':
+				b.WriteString(`\\`)
 			case '\n':
 				b.WriteString(`\n`)
 			case '\r':

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,7 +19,7 @@ import (
 // entry is whitespace-separated tokens:
 //
 //	203.0.113.7                       # an address: anyone may log in from it
-//	198.51.100.0/24                   # a network (host bits are ignored)
+//	198.51.100.0/24                   # a network (no host bits: 198.51.100.7/24 is an error)
 //	alice@example.org 203.0.113.0/24  # only alice, from that network
 //	provider:microsoft bob@example.org  # bob through Microsoft (Outlook mobile, new Outlook)
 //	asn:64500                         # anyone from AS64500 (needs GeoIP ASN data)
@@ -68,23 +69,36 @@ func (e *AllowlistError) Error() string {
 // Unwrap returns the reason.
 func (e *AllowlistError) Unwrap() error { return e.Err }
 
-// LoadAllowlist reads the allowlist file at path.
-func LoadAllowlist(path string) (*Allowlist, error) {
+// LoadAllowlist reads the allowlist file at path; see ParseAllowlist for
+// providers.
+func LoadAllowlist(path string, providers ...string) (*Allowlist, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ParseAllowlist(f, path)
+	return ParseAllowlist(f, path, providers...)
 }
 
 // maxAllowLine bounds one allowlist line.
 const maxAllowLine = 64 << 10
 
 // ParseAllowlist reads an allowlist from r; name is the file name used in
-// errors, which carry file and line.
-func ParseAllowlist(r io.Reader, name string) (*Allowlist, error) {
+// errors, which carry file and line. A provider: entry must name one of
+// ipranges.Providers or of providers (those the user's own range lists
+// define, see ipranges.Classifier.Providers): a misspelt provider would
+// otherwise allow nothing, silently. A network with host bits set
+// (198.51.100.7/2, a typo for /32) is an error too: masked, it would allow
+// a quarter of IPv4.
+func ParseAllowlist(r io.Reader, name string, providers ...string) (*Allowlist, error) {
 	a := &Allowlist{byUser: make(map[string][]allowEntry)}
+	known := ipranges.Providers()
+	for _, p := range providers {
+		if p = strings.ToLower(p); p != "" && !slices.Contains(known, p) {
+			known = append(known, p)
+		}
+	}
+	slices.Sort(known)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxAllowLine)
 	n := 0
@@ -98,7 +112,7 @@ func ParseAllowlist(r io.Reader, name string) (*Allowlist, error) {
 		if text == "" {
 			continue
 		}
-		user, hasUser, e, err := parseAllowEntry(text)
+		user, hasUser, e, err := parseAllowEntry(text, known)
 		if err != nil {
 			return nil, &AllowlistError{File: name, Line: n, Text: text, Err: err}
 		}
@@ -134,7 +148,7 @@ func looksLikeAddr(tok string) bool {
 	return true
 }
 
-func parseAllowEntry(text string) (user string, hasUser bool, e allowEntry, err error) {
+func parseAllowEntry(text string, providers []string) (user string, hasUser bool, e allowEntry, err error) {
 	for _, tok := range strings.Fields(text) {
 		kind, val, hasColon := strings.Cut(tok, ":")
 		switch {
@@ -143,7 +157,11 @@ func parseAllowEntry(text string) (user string, hasUser bool, e allowEntry, err 
 			if perr != nil {
 				return "", false, e, fmt.Errorf("bad network %q: %v", tok, perr)
 			}
-			e.prefixes = append(e.prefixes, netip.PrefixFrom(p.Addr().Unmap(), prefixBits(p)).Masked())
+			np := netip.PrefixFrom(p.Addr().Unmap(), prefixBits(p))
+			if m := np.Masked(); m != np {
+				return "", false, e, fmt.Errorf("host bits set (%s?)", m)
+			}
+			e.prefixes = append(e.prefixes, np)
 		case looksLikeAddr(tok):
 			ad, aerr := netip.ParseAddr(tok)
 			if aerr != nil {
@@ -157,6 +175,9 @@ func parseAllowEntry(text string) (user string, hasUser bool, e allowEntry, err 
 		case hasColon && strings.EqualFold(kind, "provider"):
 			if val == "" {
 				return "", false, e, errors.New("empty provider")
+			}
+			if !slices.Contains(providers, strings.ToLower(val)) {
+				return "", false, e, fmt.Errorf("unknown provider %q (known: %s)", val, strings.Join(providers, ", "))
 			}
 			e.providers = append(e.providers, strings.ToLower(val))
 		case hasColon && strings.EqualFold(kind, "asn"):

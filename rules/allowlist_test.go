@@ -93,6 +93,11 @@ func TestAllowlistErrors(t *testing.T) {
 		{"bad asn", "asn:ABC\n", `allow.txt:1: bad allowlist entry "asn:ABC": bad ASN "ABC"`},
 		{"bad country", "country:Germany\n", `allow.txt:1: bad allowlist entry "country:Germany": bad country "Germany"`},
 		{"zone", "fe80::1%eth0\n", `allow.txt:1: bad allowlist entry "fe80::1%eth0"`},
+		// A typo for /32 must not allow a quarter of IPv4 (issue 10).
+		{"host bits set", "198.51.100.7/2\n", `allow.txt:1: bad allowlist entry "198.51.100.7/2": host bits set (192.0.0.0/2?)`},
+		{"host bits set v6", "2001:db8::1/32\n", `allow.txt:1: bad allowlist entry "2001:db8::1/32": host bits set (2001:db8::/32?)`},
+		{"host bits set mapped", "::ffff:192.0.2.129/120\n", `allow.txt:1: bad allowlist entry "::ffff:192.0.2.129/120": host bits set (192.0.2.0/24?)`},
+		{"unknown provider", "provider:mircosoft bob\n", `allow.txt:1: bad allowlist entry "provider:mircosoft bob": unknown provider "mircosoft" (known: akamai, amazon, google, microsoft, proton, vk)`},
 		{"line too long", strings.Repeat("a", 70000) + "\n", `allow.txt:1: `},
 	}
 	for _, tt := range tests {
@@ -107,6 +112,17 @@ func TestAllowlistErrors(t *testing.T) {
 	var ae *AllowlistError
 	if !errors.As(err, &ae) || ae.Line != 1 || ae.File != "allow.txt" {
 		t.Errorf("error %v is not an *AllowlistError at line 1", err)
+	}
+}
+
+// TestAllowlistProviders: a provider defined by the user's own range list
+// is known when it is passed in.
+func TestAllowlistProviders(t *testing.T) {
+	if _, err := ParseAllowlist(strings.NewReader("provider:Acme-VPN alice\n"), "allow.txt", "acme-vpn"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseAllowlist(strings.NewReader("provider:acme-vpn alice\n"), "allow.txt"); err == nil {
+		t.Fatal("provider of no list accepted")
 	}
 }
 

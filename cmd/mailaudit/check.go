@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -106,6 +107,7 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	}
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
+	p.strict = true // an input with no mail program's line fails closed
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	var failing []rules.Finding
@@ -142,10 +144,33 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 		runErr = errors.Join(runErr, fmt.Errorf("baseline: %w", err))
 	}
 	if len(failing) > 0 {
-		fmt.Fprintf(e.stderr, "mailaudit: check failed: %d finding(s) at or above %s\n", len(failing), th)
+		fmt.Fprintf(e.stderr, "mailaudit: check failed: %s\n", failedSummary(failing, th))
 		return errors.Join(errFindings, runErr)
 	}
 	return runErr
+}
+
+// failedSummary says which rules failed the check, how often, and why
+// they count, in findings: "2 not-allowlisted (at or above not-allowlisted), 1
+// malformed-login-line (always fails: …)".
+func failedSummary(failing []rules.Finding, th rules.Threshold) string {
+	var names []string
+	count := map[string]int{}
+	for _, f := range failing {
+		if count[f.Rule] == 0 {
+			names = append(names, f.Rule)
+		}
+		count[f.Rule]++
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		why := "at or above " + th.String()
+		if n == ruleMalformed {
+			why = "always fails: a login-looking line that cannot be read; a customised Dovecot login_log_format_elements can be declared in --config ([parse] login_log_format_elements)"
+		}
+		parts[i] = fmt.Sprintf("%d %s (%s)", count[n], n, why)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // malformedFindings turns the malformed lines of a run into findings.

@@ -92,6 +92,69 @@ type pipeline struct {
 
 	malformed int
 	prog      *progress
+
+	// in follows the input being read for the fail-closed checks; nil
+	// when none is (a followed log).
+	in *inputCheck
+	// strict makes an input with no line from a mail program an input
+	// error (check); otherwise it is a warning on stderr (scan, report).
+	strict bool
+	stderr io.Writer
+}
+
+// inputCheck is what the pipeline learns about one input beyond its
+// events: how many lines it had and whether any came from a mail program.
+type inputCheck struct {
+	name  string
+	lines int64
+	mail  bool
+}
+
+// newInput starts the checks of the input called name.
+func (p *pipeline) newInput(name string) *inputCheck {
+	c := &inputCheck{name: name}
+	p.in = c
+	return c
+}
+
+// endInput finishes the checks of c: an input with lines but none from
+// Dovecot or Postfix (the wrong file, a journal without those units, a
+// Dovecot whose instance_name changed its syslog ident) would pass check
+// silently, so it is an error for check and a warning otherwise.
+func (p *pipeline) endInput(c *inputCheck) error {
+	if p.in == c {
+		p.in = nil
+	}
+	if c.lines == 0 || c.mail {
+		return nil
+	}
+	err := fmt.Errorf("%s: no line from Dovecot or Postfix in %d lines: the wrong file, or a changed syslog ident (instance_name)? "+
+		"For the journal: journalctl -u dovecot -u postfix -o json | mailaudit scan -", c.name, c.lines)
+	if p.strict {
+		return err
+	}
+	if p.stderr != nil {
+		fmt.Fprintf(p.stderr, "mailaudit: warning: %v\n", err)
+	}
+	return nil
+}
+
+// longLine returns the LineReader.OnLong of a source read with parser: an
+// over-long line skipped unread that a mail program logged is recorded as
+// malformed (so it fails check), for it may hide a login.
+func (p *pipeline) longLine(parser *parse.Parser, name func() string) func(int, []byte) {
+	return func(line int, head []byte) {
+		prog, ok := parser.MailProgram(head)
+		if !ok {
+			return
+		}
+		if p.in != nil {
+			p.in.mail = true
+		}
+		p.malformed++
+		p.sum.AddMalformed(parse.Event{Program: prog, File: name(), Line: line,
+			Reason: fmt.Sprintf("a line over %d KiB from a mail program was skipped unread", logfile.DefaultMax>>10)})
+	}
 }
 
 // run feeds every line of src through the pipeline. Read errors are
@@ -130,6 +193,13 @@ func (p *pipeline) nextEvent(parser *parse.Parser, src lineSource) (parse.Event,
 			p.prog.tick(len(line) + 1)
 		}
 		ev, st := parser.Parse(line)
+		if c := p.in; c != nil {
+			c.lines++
+			if !c.mail {
+				_, c.mail = parser.MailProgram(line)
+				c.mail = c.mail || st != parse.Ignored
+			}
+		}
 		if st == parse.Ignored {
 			continue
 		}
@@ -198,6 +268,7 @@ func (p *pipeline) handle(ev parse.Event) error {
 // fully is reported in the returned inputError and the others are still
 // read.
 func (p *pipeline) scanFiles(paths []string, stdin io.Reader) error {
+	paths = p.once(paths)
 	if groups := byLog(logfile.SortOldestFirst(paths)); len(groups) > 1 {
 		return p.scanMerged(groups, stdin)
 	}
@@ -215,6 +286,46 @@ func (p *pipeline) scanFiles(paths []string, stdin io.Reader) error {
 		return &ie
 	}
 	return nil
+}
+
+// once returns paths without the ones naming a file named before (the
+// same device and inode: a path given twice, `mail.log mail.log*`, a
+// symbolic link and its target), saying so on stderr: read twice, every
+// count would double.
+func (p *pipeline) once(paths []string) []string {
+	type named struct {
+		path string
+		fi   os.FileInfo
+	}
+	var seen []named
+	out := make([]string, 0, len(paths))
+	for _, path := range paths {
+		if path == "-" {
+			out = append(out, path)
+			continue
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			out = append(out, path) // opening it reports the error
+			continue
+		}
+		dup := ""
+		for _, s := range seen {
+			if os.SameFile(s.fi, fi) {
+				dup = s.path
+				break
+			}
+		}
+		if dup != "" {
+			if p.stderr != nil {
+				fmt.Fprintf(p.stderr, "mailaudit: warning: %s is the same file as %s: read once\n", path, dup)
+			}
+			continue
+		}
+		seen = append(seen, named{path, fi})
+		out = append(out, path)
+	}
+	return out
 }
 
 // byLog groups paths by the log they are generations of, in the order
@@ -243,6 +354,7 @@ type logStream struct {
 	parser parse.Parser
 	in     *logfile.Input
 	src    *fileSource
+	check  *inputCheck
 	ev     parse.Event // the next event, when ok
 	ok     bool
 }
@@ -310,9 +422,12 @@ func (p *pipeline) advance(s *logStream, stdin io.Reader, ie *inputError) error 
 				continue
 			}
 			p.sum.Files++
-			s.in, s.src = in, &fileSource{in: in, lr: logfile.NewLineReader(in)}
+			s.in, s.src = in, p.newFileSource(in, &s.parser)
+			s.check = &inputCheck{name: displayName(in.Name())}
 		}
+		p.in = s.check
 		ev, err := p.nextEvent(&s.parser, s.src)
+		p.in = nil
 		if err == nil {
 			s.ev, s.ok = ev, true
 			return nil
@@ -321,6 +436,9 @@ func (p *pipeline) advance(s *logStream, stdin io.Reader, ie *inputError) error 
 			return err
 		}
 		if err != io.EOF {
+			ie.errs = append(ie.errs, err)
+		}
+		if err := p.endInput(s.check); err != nil {
 			ie.errs = append(ie.errs, err)
 		}
 		p.sum.LongLines += int64(s.src.Long())
@@ -339,7 +457,16 @@ func (p *pipeline) scanFile(path string, stdin io.Reader) error {
 	if p.prog != nil {
 		p.prog.start(in)
 	}
-	return p.run(&fileSource{in: in, lr: logfile.NewLineReader(in)})
+	c := p.newInput(displayName(in.Name()))
+	err = p.run(p.newFileSource(in, &p.parser))
+	return errors.Join(err, p.endInput(c))
+}
+
+// newFileSource returns the source reading in whole with parser.
+func (p *pipeline) newFileSource(in *logfile.Input, parser *parse.Parser) *fileSource {
+	src := &fileSource{in: in, lr: logfile.NewLineReader(in)}
+	src.lr.OnLong = p.longLine(parser, src.Name)
+	return src
 }
 
 // scanState reads what was added to each path since the run that saved
@@ -357,6 +484,7 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 		return err
 	}
 	var ie inputError
+	paths = p.once(paths)
 	// `mail.log*` names the rotated generations too: Resume reads them
 	// from the saved position itself, so only the live logs are resumed.
 	live := logfile.CurrentOnly(paths)
@@ -388,6 +516,8 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 			continue
 		}
 		p.sum.Files++
+		rs.SetOnLong(p.longLine(&p.parser, rs.Name))
+		check := p.newInput(path)
 		for {
 			err := p.run(rs)
 			if err == nil {
@@ -406,6 +536,9 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 			// unreadable rest is given up so the log does not stop
 			// here for good; the next call goes on with the next one.
 			ie.errs = append(ie.errs, fmt.Errorf("%w (the rest of this rotated file is skipped)", err))
+		}
+		if err := p.endInput(check); err != nil {
+			ie.errs = append(ie.errs, err)
 		}
 		// Commit points just past the last line processed: saving it
 		// after the output keeps delivery at least once.

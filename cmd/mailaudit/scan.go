@@ -113,15 +113,16 @@ func (f *ruleFlags) loadConfig() (rules.Config, error) {
 
 // engine builds the rules engine; close releases the baseline database.
 // persistent says whether the run is a recurring one (--state, --follow),
-// which is where the auto baseline learns across runs.
-func (f *ruleFlags) engine(persistent bool) (eng *rules.Engine, close func() error, err error) {
+// which is where the auto baseline learns across runs. providers are those
+// the allowlist may name (the classifier's, user lists included).
+func (f *ruleFlags) engine(persistent bool, providers []string) (eng *rules.Engine, close func() error, err error) {
 	cfg, err := f.loadConfig()
 	if err != nil {
 		return nil, nil, err
 	}
 	var opts rules.Options
 	if f.allow != "" {
-		if opts.Allow, err = rules.LoadAllowlist(f.allow); err != nil {
+		if opts.Allow, err = rules.LoadAllowlist(f.allow, providers...); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -366,18 +367,19 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 	var eng *rules.Engine
 	closeEng := func() error { return nil }
 	if rf != nil {
-		if eng, closeEng, err = rf.engine(persistent); err != nil {
+		if eng, closeEng, err = rf.engine(persistent, cls.Providers()); err != nil {
 			cls.Close()
 			return nil, nil, err
 		}
 	}
 	p := &pipeline{
-		cls:   cls,
-		eng:   eng,
-		rules: rulesFor(eng, !ordered),
-		sum:   report.NewSummary(),
-		keep:  keep,
-		prog:  newProgress(e.stderr, in.progress),
+		cls:    cls,
+		eng:    eng,
+		rules:  rulesFor(eng, !ordered),
+		sum:    report.NewSummary(),
+		keep:   keep,
+		prog:   newProgress(e.stderr, in.progress),
+		stderr: e.stderr,
 	}
 	p.parser.Year = in.year
 	p.parser.Location = loc
