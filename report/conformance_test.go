@@ -137,7 +137,19 @@ func TestConformanceEvents(t *testing.T) {
 		}
 	})
 	t.Run("table", func(t *testing.T) {
-		out := string(renderEvents(t, Table))
+		// Unlimited width: one line per row (the default width shows
+		// this many columns as records).
+		var b bytes.Buffer
+		w, _ := NewEventWriter(&Page{Writer: &b}, Table)
+		for _, fe := range fixtureEvents() {
+			if err := w.Write(fe.ev, fe.o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
 		for _, c := range eventTableColumns {
 			if !strings.Contains(out, "| "+c+" ") {
 				t.Errorf("table has no column %q", c)
@@ -215,9 +227,16 @@ func TestConformanceFindings(t *testing.T) {
 	})
 	t.Run("table", func(t *testing.T) {
 		out := string(renderFindings(t, Table))
-		for _, c := range findingTableColumns {
-			if !strings.Contains(out, "| "+c+" ") {
-				t.Errorf("table has no column %q", c)
+		// One block per finding: its header names severity and rule,
+		// and the whole message is there.
+		for _, f := range fixtureFindings() {
+			if !strings.Contains(out, strings.ToUpper(f.Severity.String())+"  "+Sanitize(f.Rule)) {
+				t.Errorf("no block header for %s", f.Rule)
+			}
+			for _, word := range strings.Fields(Sanitize(f.Message)) {
+				if !strings.Contains(out, word) {
+					t.Errorf("message word %q of %s missing", word, f.Rule)
+				}
 			}
 		}
 	})
@@ -239,7 +258,7 @@ func TestConformanceScanJSON(t *testing.T) {
 	}{
 		{"intermediaries", []string{"user", "provider", "product", "count", "first", "last", "addresses", "address_count", "countries", "asns"}, 2},
 		{"logins", []string{"user", "rip", "count", "refused", "first", "last", "services", "tls", "origin"}, 8},
-		{"failures", []string{"rip", "count", "events", "users", "user_examples", "first", "last", "services", "origin"}, 2},
+		{"failures", []string{"rip", "count", "probes", "events", "users", "user_examples", "first", "last", "services", "origin"}, 2},
 	}
 	for _, sec := range sections {
 		t.Run(sec.name, func(t *testing.T) {
@@ -322,11 +341,14 @@ func TestFormats(t *testing.T) {
 		if got, err := ParseFormat(string(f)); err != nil || got != f {
 			t.Errorf("ParseFormat(%q) = %q, %v", f, got, err)
 		}
+		if got, err := ParseFormat(strings.ToUpper(string(f))); err != nil || got != f {
+			t.Errorf("ParseFormat(%q) = %q, %v: any case is taken", strings.ToUpper(string(f)), got, err)
+		}
 	}
 	tests := []struct{ in, err string }{
-		{"yaml", `unknown format "yaml" (want table, json, jsonl, csv or github)`},
-		{"\x1b[2J", `unknown format "\x1b[2J" (want table, json, jsonl, csv or github)`},
-		{"", `unknown format "" (want table, json, jsonl, csv or github)`},
+		{"yaml", `unknown format "yaml" (want table, json, jsonl, csv, github or html)`},
+		{"\x1b[2J", `unknown format "\x1b[2J" (want table, json, jsonl, csv, github or html)`},
+		{"", `unknown format "" (want table, json, jsonl, csv, github or html)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -394,27 +416,6 @@ func TestFlush(t *testing.T) {
 			}
 			if !strings.Contains(b.String(), "203.0.113.5") {
 				t.Errorf("Flush did not write the record: %q", b.String())
-			}
-		})
-	}
-}
-
-func TestClip(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"alice", 5, "alice"},
-		{"alice", 4, "alic…"},
-		{"日本語テキスト", 3, "日本語…"},
-		{"日本語", 3, "日本語"},
-		{"", 3, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			if got := clip(tt.in, tt.n); got != tt.want {
-				t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 			}
 		})
 	}

@@ -290,7 +290,7 @@ func eventRow(ev parse.Event, o ipranges.Origin) []string {
 	return []string{
 		tableTime(ev.Time), ev.Kind.String(), dash(Sanitize(ev.Service)), ev.Result.String(),
 		tableUser(ev.User, ev.HasUser), dash(Sanitize(ev.RemoteIP)), tlsWord(ev.TLS),
-		dash(Sanitize(ev.Method)), originCell(o), dash(clip(Sanitize(ev.Reason), reasonWidth)), where(ev.File, ev.Line),
+		dash(Sanitize(ev.Method)), originCell(o), dash(Sanitize(ev.Reason)), where(ev.File, ev.Line),
 	}
 }
 

@@ -1,11 +1,9 @@
 package report
 
 import (
-	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -28,8 +26,10 @@ type FindingWriter interface {
 //   - [CSV]: a header row, then one row per finding; addresses and evidence
 //     are joined by spaces, the origin is flattened into origin_* columns;
 //   - [GitHub]: one GitHub Actions annotation per line, written at once;
-//   - [Table]: one table, sorted (severity, then first time, rule, user,
-//     address), rendered at Close.
+//   - [Table]: one block per finding (see writeFindingBlocks), sorted
+//     (severity, then first time, rule, user, address), written at Close
+//     and fitted to the width of w (a [Page]);
+//   - [HTML]: the same blocks as one self-contained HTML page, at Close.
 func NewFindingWriter(w io.Writer, f Format) (FindingWriter, error) {
 	switch f {
 	case JSONL, GitHub:
@@ -40,8 +40,10 @@ func NewFindingWriter(w io.Writer, f Format) (FindingWriter, error) {
 		return &csvFindingWriter{cw: csv.NewWriter(w)}, nil
 	case Table:
 		return &tableFindingWriter{w: w}, nil
+	case HTML:
+		return &tableFindingWriter{w: w, html: true}, nil
 	}
-	return nil, fmt.Errorf("unknown format %q (want table, json, jsonl, csv or github)", string(f))
+	return nil, fmt.Errorf("unknown format %q (want %s)", string(f), formatList(Formats()))
 }
 
 // WriteFindings writes findings to w in format f, as a FindingWriter does.
@@ -339,9 +341,34 @@ func (j *jsonFindingWriter) Close() error {
 	return j.err
 }
 
-// findingCSVColumns is the header of the CSV findings output.
-var findingCSVColumns = append(append([]string{"rule", "severity", "user", "rip", "addresses"},
-	originCSVColumns...), "first", "last", "count", "evidence", "message")
+// findingCSVColumns is the header of the CSV findings output: the keys of
+// the JSON form, in order, with the origin flattened into origin_*
+// columns.
+var findingCSVColumns = func() []string {
+	var cols []string
+	for _, fd := range findingFields(rules.Finding{}) {
+		if fd.key == "origin" {
+			cols = append(cols, originCSVColumns...)
+			continue
+		}
+		cols = append(cols, fd.key)
+	}
+	return cols
+}()
+
+// findingCSVRow is f as the cells of findingCSVColumns: the JSON values,
+// lists joined by spaces, null as an empty cell.
+func findingCSVRow(f rules.Finding) []string {
+	var row []string
+	for _, fd := range findingFields(f) {
+		if fd.key == "origin" {
+			row = append(row, originCSV(f.Origin)...)
+			continue
+		}
+		row = append(row, csvCell(textValue(fd.raw)))
+	}
+	return row
+}
 
 // csvFindingWriter writes one CSV row per finding.
 type csvFindingWriter struct {
@@ -370,11 +397,7 @@ func (c *csvFindingWriter) Write(f rules.Finding) error {
 		c.err = err
 		return err
 	}
-	row := []string{csvCell(f.Rule), f.Severity.String(), csvCell(f.User), csvCell(f.RemoteIP),
-		csvCell(strings.Join(f.Addresses, " "))}
-	row = append(row, originCSV(f.Origin)...)
-	row = append(row, csvTime(f.First), csvTime(f.Last), strconv.Itoa(f.Count),
-		csvCell(strings.Join(f.Evidence, " ")), csvCell(f.Message))
+	row := findingCSVRow(f)
 	if err := c.cw.Write(row); err != nil {
 		c.err = err
 		return err
@@ -402,6 +425,7 @@ func (c *csvFindingWriter) Close() error {
 // tableFindingWriter keeps findings and renders them sorted at Close.
 type tableFindingWriter struct {
 	w        io.Writer
+	html     bool // a whole HTML page
 	findings []rules.Finding
 	closed   bool
 	err      error
@@ -423,60 +447,13 @@ func (t *tableFindingWriter) Close() error {
 		return t.err
 	}
 	t.closed = true
-	t.err = writeFindingsTable(t.w, t.findings)
+	if t.html {
+		t.err = writeHTMLDoc(t.w, "Findings", func(p *htmlPage) error { return writeFindingBlocks(p, t.findings) })
+	} else {
+		t.err = writeFindingBlocks(t.w, t.findings)
+	}
 	t.findings = nil
 	return t.err
-}
-
-// findingTableColumns is the header of the findings table.
-// The origin and last time are left to the message and the JSON: the
-// table must stay readable on a terminal.
-var findingTableColumns = []string{"severity", "rule", "user", "address", "first", "count", "message", "evidence"}
-
-// writeFindingsTable writes the titled findings table, sorted.
-func writeFindingsTable(w io.Writer, findings []rules.Finding) error {
-	if err := writeTitle(w, fmt.Sprintf("Findings (%d)", len(findings))); err != nil {
-		return err
-	}
-	if len(findings) == 0 {
-		_, err := io.WriteString(w, "(none)\n")
-		return err
-	}
-	sorted := slices.Clone(findings)
-	slices.SortStableFunc(sorted, func(a, b rules.Finding) int {
-		return cmp.Or(
-			cmp.Compare(b.Severity, a.Severity),
-			a.First.Compare(b.First),
-			strings.Compare(a.Rule, b.Rule),
-			strings.Compare(a.User, b.User),
-			strings.Compare(a.RemoteIP, b.RemoteIP),
-		)
-	})
-	rows := make([][]string, 0, len(sorted))
-	for _, f := range sorted {
-		rows = append(rows, findingRow(f))
-	}
-	return renderTable(w, findingTableColumns, rows, []int{5})
-}
-
-// findingRow is one finding as the cells of findingTableColumns, sanitized.
-func findingRow(f rules.Finding) []string {
-	addr := Sanitize(f.RemoteIP)
-	if addr == "" {
-		addr = capList(f.Addresses, 3)
-	}
-	ev := "-"
-	if len(f.Evidence) > 0 {
-		ev = Sanitize(f.Evidence[0])
-		if len(f.Evidence) > 1 {
-			ev += fmt.Sprintf(" (+%d)", len(f.Evidence)-1)
-		}
-	}
-	return []string{
-		dash(f.Severity.String()), Sanitize(f.Rule), tableUser(f.User, f.HasUser), dash(addr),
-		tableTime(f.First), strconv.Itoa(f.Count),
-		clip(Sanitize(f.Message), messageWidth), ev,
-	}
 }
 
 // capList joins up to max sanitized values with spaces, and says how many

@@ -62,15 +62,27 @@ func TestGolden(t *testing.T) {
 			golden(t, "findings."+ext(f), renderFindings(t, f))
 		})
 	}
-	for _, f := range []Format{Table, JSON, CSV} {
+	for _, f := range []Format{Table, JSON, HTML} {
 		t.Run("scan/"+string(f), func(t *testing.T) {
 			golden(t, "scan."+ext(f), renderScan(t, f))
 		})
 	}
+	// One table of a scan, in each format that shows one.
+	for _, table := range ScanTables() {
+		for _, f := range []Format{Table, JSONL, CSV} {
+			t.Run("scan-"+table+"/"+string(f), func(t *testing.T) {
+				var b bytes.Buffer
+				if err := WriteScanTable(&b, f, table, fixtureSummary(), fixtureFindings()); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, "scan-"+table+"."+ext(f), b.Bytes())
+			})
+		}
+	}
 }
 
 func TestScanFindingsOnlyFormats(t *testing.T) {
-	for _, f := range []Format{JSONL, GitHub} {
+	for _, f := range []Format{JSONL, GitHub, CSV} {
 		t.Run(string(f), func(t *testing.T) {
 			if got, want := renderScan(t, f), renderFindings(t, f); !bytes.Equal(got, want) {
 				t.Errorf("WriteScan(%s) = %q, want the findings %q", f, got, want)

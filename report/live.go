@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"io"
 	"strings"
 
@@ -10,8 +11,10 @@ import (
 )
 
 // A LiveWriter prints events and findings for a person watching a live
-// log (scan --follow): one line each, written at once, with the cells of
-// the event and findings tables separated by two spaces. Tables cannot be
+// log (scan --follow), written at once: one line per event, with the cells
+// of the event table separated by two spaces, and one block per finding
+// (a header line starting with FINDING, then the message and evidence,
+// indented and wrapped to the width of the writer, a [Page]). Tables cannot be
 // used there, since they are only drawn when complete. Every cell is
 // sanitized. A LiveWriter is not safe for concurrent use.
 type LiveWriter struct {
@@ -29,7 +32,10 @@ func (l *LiveWriter) Write(ev parse.Event, o ipranges.Origin) error {
 
 // WriteFinding prints one finding.
 func (l *LiveWriter) WriteFinding(f rules.Finding) error {
-	return l.line("FINDING", findingRow(f))
+	var buf bytes.Buffer
+	newFindingBlock(f).appendText(&buf, "FINDING  ", widthOf(l.w))
+	_, err := l.w.Write(buf.Bytes())
+	return err
 }
 
 // Flush does nothing: every line is written when it is printed.

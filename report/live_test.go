@@ -30,9 +30,21 @@ func TestLiveWriter(t *testing.T) {
 	if err := fw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	if len(lines) != len(events)+len(findings) {
-		t.Fatalf("%d lines for %d records:\n%s", len(lines), len(events)+len(findings), buf.String())
+	// One line per event; a block per finding, its header starting
+	// with FINDING, its other lines indented.
+	var evLines, headers int
+	for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "event  "):
+			evLines++
+		case strings.HasPrefix(l, "FINDING  "):
+			headers++
+		case !strings.HasPrefix(l, "    "):
+			t.Errorf("line neither event, finding header nor indented: %q", l)
+		}
+	}
+	if evLines != len(events) || headers != len(findings) {
+		t.Fatalf("%d event lines and %d finding headers for %d events and %d findings:\n%s", evLines, headers, len(events), len(findings), buf.String())
 	}
 	checkTerminalSafe(t, buf.Bytes())
 	golden(t, "live.txt", buf.Bytes())

@@ -266,7 +266,7 @@ func TestMechanismLimit(t *testing.T) {
 		t.Errorf("insecure row: %d kept, other %d", len(ir.Mechanisms), ir.OtherMechanisms)
 	}
 	var b bytes.Buffer
-	if err := WriteMechanisms(&b, Table, m); err != nil {
+	if err := WriteMechanisms(&Page{Writer: &b}, Table, m); err != nil {
 		t.Fatal(err)
 	}
 	if want := "other (" + strconv.Itoa(2*(n-MechanismLimit)) + ")"; !strings.Contains(b.String(), want) {

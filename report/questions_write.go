@@ -10,7 +10,7 @@ import (
 // errQuestionFormat is the error of a report writer given a format it does
 // not write.
 func errQuestionFormat(f Format) error {
-	return fmt.Errorf("unknown format %q (want table, json, jsonl or csv)", string(f))
+	return fmt.Errorf("unknown format %q (want %s)", string(f), formatList([]Format{Table, JSON, JSONL, CSV, HTML}))
 }
 
 // mechanismClassesNote explains the classes under the mechanisms table.
@@ -37,11 +37,14 @@ const mechanismClassesNote = `Only successful logins count. password = basic aut
 //     user, rip, mechanism, class, count, first, last, services, the
 //     origin_* columns and as_org.
 //
-// [GitHub] is an error.
+// [HTML] is a self-contained page of the table form. [GitHub] is an
+// error.
 func WriteMechanisms(w io.Writer, f Format, m *Mechanisms) error {
 	switch f {
 	case Table:
 		return writeMechanismsTable(w, m)
+	case HTML:
+		return writeHTMLDoc(w, "Authentication mechanisms", func(p *htmlPage) error { return writeMechanismsTable(p, m) })
 	case JSON, JSONL:
 		return writeMechanismsJSON(w, f, m)
 	case CSV:
@@ -67,7 +70,7 @@ func mechanismName(n string) string {
 	if n == "" {
 		return "unknown"
 	}
-	return clip(Sanitize(n), exampleWidth)
+	return Sanitize(n)
 }
 
 func yesNo(v bool) string {
@@ -264,11 +267,14 @@ func writeMechanismsCSV(w io.Writer, m *Mechanisms) error {
 //     user, rip, service, count, first, last, mechanisms (names joined
 //     by spaces), the origin_* columns and as_org.
 //
-// [GitHub] is an error.
+// [HTML] is a self-contained page of the table form. [GitHub] is an
+// error.
 func WriteInsecure(w io.Writer, f Format, s *Insecure) error {
 	switch f {
 	case Table:
 		return writeInsecureTable(w, s)
+	case HTML:
+		return writeHTMLDoc(w, "Cleartext logins", func(p *htmlPage) error { return writeInsecureTable(p, s) })
 	case JSON, JSONL:
 		return writeInsecureJSON(w, f, s)
 	case CSV:
@@ -290,7 +296,7 @@ func writeInsecureTable(w io.Writer, s *Insecure) error {
 		out := make([][]string, 0, len(rows))
 		for _, r := range rows {
 			out = append(out, []string{
-				tableUser(r.User, r.HasUser), dash(Sanitize(r.RemoteIP)), dash(clip(Sanitize(r.Service), exampleWidth)),
+				tableUser(r.User, r.HasUser), dash(Sanitize(r.RemoteIP)), dash(Sanitize(r.Service)),
 				strconv.FormatInt(r.Count, 10), mechanismsCell(r.Mechanisms, r.OtherMechanisms),
 				tableTime(r.First), tableTime(r.Last), originCell(r.Origin),
 			})
@@ -314,7 +320,7 @@ func writeInsecureTable(w io.Writer, s *Insecure) error {
 		out := make([][]string, 0, len(svcs))
 		for _, v := range svcs {
 			out = append(out, []string{
-				dash(clip(Sanitize(v.Service), exampleWidth)), strconv.FormatInt(v.Count, 10), strconv.Itoa(v.Users),
+				dash(Sanitize(v.Service)), strconv.FormatInt(v.Count, 10), strconv.Itoa(v.Users),
 				strconv.Itoa(v.Addresses), tableTime(v.First), tableTime(v.Last),
 			})
 		}
@@ -468,11 +474,14 @@ func writeInsecureCSV(w io.Writer, s *Insecure) error {
 //     and as_orgs (the organisation of each ASN, in the same order,
 //     separated by "; ").
 //
-// [GitHub] is an error.
+// [HTML] is a self-contained page of the table form. [GitHub] is an
+// error.
 func WriteIntermediaries(w io.Writer, f Format, s *Summary) error {
 	switch f {
 	case Table:
 		return writeIntermediariesTable(w, s)
+	case HTML:
+		return writeHTMLDoc(w, "Cloud intermediaries", func(p *htmlPage) error { return writeIntermediariesTable(p, s) })
 	case JSON, JSONL:
 		return writeIntermediariesJSON(w, f, s)
 	case CSV:

@@ -135,3 +135,8 @@ func csvCell(s string) string {
 	}
 	return s
 }
+
+// CSVCell is csvCell for the commands that write CSV of their own: s
+// sanitized, with a leading ' when a spreadsheet would take it as a
+// formula.
+func CSVCell(s string) string { return csvCell(s) }

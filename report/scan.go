@@ -1,60 +1,239 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailaudit/mailaudit/rules"
 )
 
+// The tables of a scan, for [WriteScanTable].
+const (
+	TableFindings       = "findings"
+	TableLogins         = "logins"
+	TableFailures       = "failures"
+	TableIntermediaries = "intermediaries"
+	TableMalformed      = "malformed"
+	TableSummary        = "summary"
+)
+
+// ScanTables lists the tables of a scan, in the order the help shows them.
+func ScanTables() []string {
+	return []string{TableFindings, TableLogins, TableFailures, TableIntermediaries, TableMalformed, TableSummary}
+}
+
 // WriteScan writes what `mailaudit scan` prints, from s and the findings
 // the caller's rules produced, in format f:
 //
-//   - [Table]: titled tables for a person, in this order: cloud
-//     intermediaries per user; logins per user and address (own devices
-//     and other networks; the intermediary pairs are only in the first
-//     table); failures per address (the first 50); malformed lines (the
-//     first 20); findings; totals;
+//   - [Table]: for a person, fitted to the width of w (a [Page]): titled
+//     tables in this order: cloud intermediaries per user; logins per user
+//     and address (own devices and other networks; the intermediary pairs
+//     are only in the first table); failed logins and probes per address
+//     (the first 50); malformed lines (the first 20); then the findings,
+//     one block each (header line, then the whole message and evidence);
+//     totals;
 //
 //   - [JSON]: one object {"summary": {...}, "findings": [...]}; findings
 //     are objects as AppendFinding writes them, in the order given; the
 //     summary holds every row, not only those a table shows, with these
 //     keys, always all present, in this order (unknown strings and times
-//     are null, as in the event record; logins includes the intermediary
-//     pairs; origin as in the event record):
+//     are null, as in the event record, and so is the user of user=<>;
+//     logins includes the intermediary pairs; origin as in the event
+//     record):
 //
 //     {"intermediaries": [{"user", "provider", "product", "count", "first",
 //     "last", "addresses", "address_count", "countries",
 //     "asns": [{"asn", "org"}]}],
 //     "logins": [{"user", "rip", "count", "refused", "first", "last",
 //     "services", "tls", "origin"}],
-//     "failures": [{"rip", "count", "events", "users", "user_examples",
-//     "first", "last", "services", "origin"}],
+//     "failures": [{"rip", "count", "probes", "events", "users",
+//     "user_examples", "first", "last", "services", "origin"}],
 //     "malformed": {"total", "lines": [{"file", "line", "program", "reason"}]},
 //     "totals": {"lines", "long_lines_skipped", "files", "input_errors",
-//     "malformed", "events": {"login", "sasl", "auth", "other":
+//     "malformed", "probes", "events": {"login", "sasl", "auth", "other":
 //     {"success", "failure", "aborted", "other"}}}}
 //
-//   - [JSONL] and [GitHub]: the findings only, as WriteFindings;
+//     count in failures is failed attempts; probes are connections that
+//     made no attempt (see [IsProbe]), which are not failures;
 //
-//   - [CSV]: one CSV table: the logins per user and address,
-//     intermediaries included, with the columns user, rip, count, refused,
-//     first, last, services, tls, the origin_* columns and as_org; the
-//     findings are not in it.
+//   - [JSONL], [CSV] and [GitHub]: the findings, as WriteFindings;
+//
+//   - [HTML]: one self-contained page (see WriteScanHTML).
+//
+// WriteScanTable writes one table of the scan instead.
 func WriteScan(w io.Writer, f Format, s *Summary, findings []rules.Finding) error {
 	switch f {
 	case Table:
 		return writeScanTable(w, s, findings)
 	case JSON:
 		return writeScanJSON(w, s, findings)
-	case JSONL, GitHub:
+	case JSONL, GitHub, CSV:
 		return WriteFindings(w, f, findings)
-	case CSV:
-		return writeLoginsCSV(w, s)
+	case HTML:
+		return WriteScanHTML(w, s, findings)
 	}
-	return fmt.Errorf("unknown format %q (want table, json, jsonl, csv or github)", string(f))
+	return fmt.Errorf("unknown format %q (want %s)", string(f), formatList(Formats()))
+}
+
+// WriteScanTable writes one table of a scan, named as in [ScanTables], in
+// format f: [Table] (that section alone), [JSONL] (one object per row, the
+// keys of the rows of the JSON form; summary is the totals object) or [CSV]
+// (the same keys as columns: origin flattened into origin_* columns, the
+// event counts of the totals into events_KIND_RESULT columns, lists joined
+// by spaces, null as an empty cell). findings is the findings table.
+// [JSON] and [HTML] write the whole scan, as WriteScan.
+func WriteScanTable(w io.Writer, f Format, table string, s *Summary, findings []rules.Finding) error {
+	if !slices.Contains(ScanTables(), table) {
+		return fmt.Errorf("unknown table %q (want %s)", table, strings.Join(ScanTables(), ", "))
+	}
+	switch f {
+	case JSON, HTML:
+		return WriteScan(w, f, s, findings)
+	case GitHub:
+		if table != TableFindings {
+			return fmt.Errorf("format github shows only the findings, not the %s table", table)
+		}
+		return WriteFindings(w, f, findings)
+	case Table:
+		if table == TableFindings {
+			return writeFindingBlocks(w, findings)
+		}
+		return scanSection(table)(w, s)
+	case JSONL, CSV:
+		if table == TableFindings {
+			return WriteFindings(w, f, findings)
+		}
+		zero, rows := scanRows(table, s)
+		if f == CSV {
+			return writeJSONRowsCSV(w, zero, rows)
+		}
+		var b []byte
+		for _, r := range rows {
+			b = append(append(b[:0], r...), '\n')
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown format %q (want %s)", string(f), formatList(Formats()))
+}
+
+// scanSection returns the table writer of a summary table.
+func scanSection(table string) func(io.Writer, *Summary) error {
+	switch table {
+	case TableLogins:
+		return writeLoginsTable
+	case TableFailures:
+		return writeFailuresTable
+	case TableIntermediaries:
+		return writeIntermediariesTable
+	case TableMalformed:
+		return writeMalformedTable
+	}
+	return writeTotalsTable
+}
+
+// scanRows returns the JSON rows of a summary table, and a row of zero
+// values that names its keys.
+func scanRows(table string, s *Summary) (zero []byte, rows [][]byte) {
+	switch table {
+	case TableLogins:
+		for _, l := range s.Logins() {
+			rows = append(rows, appendLogin(nil, l))
+		}
+		return appendLogin(nil, Login{}), rows
+	case TableFailures:
+		for _, r := range s.Failures() {
+			rows = append(rows, appendFailure(nil, r))
+		}
+		return appendFailure(nil, AddressFailures{}), rows
+	case TableIntermediaries:
+		for _, r := range s.Intermediaries() {
+			rows = append(rows, appendIntermediary(nil, r))
+		}
+		return appendIntermediary(nil, Intermediary{}), rows
+	case TableMalformed:
+		m, _ := s.Malformed()
+		for _, r := range m {
+			rows = append(rows, appendMalformed(nil, r))
+		}
+		return appendMalformed(nil, Malformed{}), rows
+	}
+	return appendTotals(nil, Totals{}), [][]byte{appendTotals(nil, s.Totals())}
+}
+
+// flattenCSV turns one JSON object into CSV columns and cells: origin
+// objects into the origin_* columns, other objects into KEY_SUBKEY
+// columns, lists joined by spaces, null as "". The cells are csvCell-safe.
+func flattenCSV(prefix string, raw []byte) (cols, cells []string) {
+	fields, err := objectFields(raw)
+	if err != nil {
+		panic(err) // the appenders write valid JSON
+	}
+	for _, fd := range fields {
+		name := prefix + fd.key
+		v := bytes.TrimSpace(fd.raw)
+		switch {
+		case fd.key == "origin":
+			cols = append(cols, originCSVColumns...)
+			cells = append(cells, originCSVFromJSON(v)...)
+		case len(v) > 0 && v[0] == '{':
+			c, x := flattenCSV(name+"_", v)
+			cols, cells = append(cols, c...), append(cells, x...)
+		default:
+			cols = append(cols, name)
+			cells = append(cells, csvCell(textValue(v)))
+		}
+	}
+	return cols, cells
+}
+
+// originCSVFromJSON flattens an origin object (or null) as originCSV does.
+func originCSVFromJSON(raw []byte) []string {
+	out := make([]string, len(originCSVColumns))
+	if string(raw) == "null" {
+		return out
+	}
+	fields, _ := objectFields(raw)
+	for _, fd := range fields {
+		v := fd.raw
+		if fd.key == "labels" {
+			var ls []struct {
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal(v, &ls)
+			names := make([]string, len(ls))
+			for i, l := range ls {
+				names[i] = l.Name
+			}
+			v, _ = json.Marshal(strings.Join(names, " "))
+		}
+		if i := slices.Index(originCSVColumns, "origin_"+fd.key); i >= 0 {
+			out[i] = csvCell(textValue(v))
+		}
+	}
+	return out
+}
+
+// writeJSONRowsCSV writes JSON rows as one CSV table; zero names the
+// columns.
+func writeJSONRowsCSV(w io.Writer, zero []byte, rows [][]byte) error {
+	header, _ := flattenCSV("", zero)
+	return writeCSV(w, header, func(yield func([]string) bool) {
+		for _, r := range rows {
+			_, cells := flattenCSV("", r)
+			if !yield(cells) {
+				return
+			}
+		}
+	})
 }
 
 func writeScanTable(w io.Writer, s *Summary, findings []rules.Finding) error {
@@ -68,7 +247,7 @@ func writeScanTable(w io.Writer, s *Summary, findings []rules.Finding) error {
 			return err
 		}
 	}
-	if err := writeFindingsTable(w, findings); err != nil {
+	if err := writeFindingBlocks(w, findings); err != nil {
 		return err
 	}
 	if _, err := io.WriteString(w, "\n"); err != nil {
@@ -97,17 +276,38 @@ func writeIntermediariesTable(w io.Writer, s *Summary) error {
 		if r.AddressCount > len(r.Addresses) {
 			addrs += fmt.Sprintf(" (+%d)", r.AddressCount-len(r.Addresses))
 		}
-		asns := make([]string, len(r.ASNs))
+		var network []string
 		for i, a := range r.ASNs {
-			asns[i] = asnCell(a, r.ASOrgs[i])
+			network = append(network, asnCell(a, r.ASOrgs[i]))
+		}
+		if c := capList(r.Countries, 5); c != "" {
+			network = append(network, c)
 		}
 		out = append(out, []string{
 			tableUser(r.User, r.HasUser), dash(providerProduct(r.Provider, r.Product)),
-			strconv.FormatInt(r.Count, 10), tableTime(r.First), tableTime(r.Last), dash(addrs),
-			dash(capList(r.Countries, 5)), dash(strings.Join(asns, ", ")),
+			strconv.FormatInt(r.Count, 10), spanCell(r.First, r.Last), dash(addrs),
+			dash(strings.Join(network, ", ")),
 		})
 	}
-	return renderTable(w, []string{"user", "intermediary", "logins", "first", "last", "addresses", "country", "asn"}, out, []int{2})
+	return renderTable(w, []string{"user", "intermediary", "logins", "first – last", "addresses", "network"}, out, []int{2})
+}
+
+// spanCell is a first–last pair for a table: the last without its date
+// when it is the same day, one time when they are equal, "-" when unknown.
+func spanCell(first, last time.Time) string {
+	return dash(timeSpan(rules.Finding{First: first, Last: last}))
+}
+
+// networkCell is the AS and country of an origin, "-" when unknown.
+func networkCell(asn uint32, org, country string) string {
+	var parts []string
+	if asn != 0 {
+		parts = append(parts, asnCell(asn, org))
+	}
+	if country != "" {
+		parts = append(parts, Sanitize(country))
+	}
+	return dash(strings.Join(parts, ", "))
 }
 
 func writeLoginsTable(w io.Writer, s *Summary) error {
@@ -124,22 +324,22 @@ func writeLoginsTable(w io.Writer, s *Summary) error {
 			count += fmt.Sprintf(" (%d refused)", l.Refused)
 		}
 		out = append(out, []string{
-			tableUser(l.User, l.HasUser), dash(Sanitize(l.RemoteIP)), count, tableTime(l.First), tableTime(l.Last),
-			dash(strings.Join(l.Services, ",")), l.TLS, originCell(l.Origin), asnCell(l.Origin.ASN, l.Origin.ASOrg),
-			dash(Sanitize(l.Origin.Country)),
+			tableUser(l.User, l.HasUser), dash(Sanitize(l.RemoteIP)), count, spanCell(l.First, l.Last),
+			dash(strings.Join(l.Services, ", ")), l.TLS, originCell(l.Origin),
+			networkCell(l.Origin.ASN, l.Origin.ASOrg, l.Origin.Country),
 		})
 	}
 	if len(out) == 0 {
 		return none(w)
 	}
-	return renderTable(w, []string{"user", "address", "logins", "first", "last", "services", "tls", "origin", "asn", "country"}, out, []int{2})
+	return renderTable(w, []string{"user", "address", "logins", "first – last", "services", "tls", "origin", "network"}, out, []int{2})
 }
 
 func writeFailuresTable(w io.Writer, s *Summary) error {
 	rows := s.Failures()
-	title := fmt.Sprintf("Failed logins per address (%d addresses)", len(rows))
+	title := fmt.Sprintf("Failed logins and probes per address (%d addresses; probes are connections without a login attempt, not failures)", len(rows))
 	if len(rows) > tableFailureLimit {
-		title = fmt.Sprintf("Failed logins per address (top %d of %d addresses; all are in --format json)", tableFailureLimit, len(rows))
+		title = fmt.Sprintf("Failed logins and probes per address (top %d of %d addresses, all in --format json; probes are connections without a login attempt, not failures)", tableFailureLimit, len(rows))
 	}
 	if err := writeTitle(w, title); err != nil {
 		return err
@@ -152,20 +352,20 @@ func writeFailuresTable(w io.Writer, s *Summary) error {
 	for _, r := range rows {
 		ex := make([]string, len(r.UserExamples))
 		for i, u := range r.UserExamples {
-			ex[i] = clip(tableUser(u, true), exampleWidth)
+			ex[i] = tableUser(u, true)
 		}
 		examples := strings.Join(ex, " ")
 		if r.Users > len(ex) {
 			examples += fmt.Sprintf(" (+%d)", r.Users-len(ex))
 		}
 		out = append(out, []string{
-			dash(Sanitize(r.RemoteIP)), strconv.FormatInt(r.Count, 10), strconv.FormatInt(r.Events, 10),
-			strconv.Itoa(r.Users), dash(examples), tableTime(r.First), tableTime(r.Last),
-			dash(strings.Join(r.Services, ",")), originCell(r.Origin), asnCell(r.Origin.ASN, r.Origin.ASOrg),
-			dash(Sanitize(r.Origin.Country)),
+			dash(Sanitize(r.RemoteIP)), strconv.FormatInt(r.Count, 10), strconv.FormatInt(r.Probes, 10),
+			strconv.Itoa(r.Users), dash(examples), spanCell(r.First, r.Last),
+			dash(strings.Join(r.Services, ", ")), originCell(r.Origin),
+			networkCell(r.Origin.ASN, r.Origin.ASOrg, r.Origin.Country),
 		})
 	}
-	return renderTable(w, []string{"address", "failures", "events", "users", "user examples", "first", "last", "services", "origin", "asn", "country"}, out, []int{1, 2, 3})
+	return renderTable(w, []string{"address", "failures", "probes", "users", "user examples", "first – last", "services", "origin", "network"}, out, []int{1, 2, 3})
 }
 
 func writeMalformedTable(w io.Writer, s *Summary) error {
@@ -183,7 +383,7 @@ func writeMalformedTable(w io.Writer, s *Summary) error {
 	rows = rows[:min(len(rows), tableMalformedLimit)]
 	out := make([][]string, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, []string{where(r.File, r.Line), dash(clip(Sanitize(r.Program), exampleWidth)), dash(clip(Sanitize(r.Reason), reasonWidth))})
+		out = append(out, []string{where(r.File, r.Line), dash(Sanitize(r.Program)), dash(Sanitize(r.Reason))})
 	}
 	return renderTable(w, []string{"where", "program", "reason"}, out, nil)
 }
@@ -207,6 +407,7 @@ func writeTotalsTable(w io.Writer, s *Summary) error {
 		{"files read", strconv.Itoa(t.Files)},
 		{"input errors", strconv.Itoa(t.InputErrors)},
 		{"malformed lines", i64(t.Malformed)},
+		{"probes (connections without a login attempt)", i64(t.Probes)},
 		{"login events (dovecot)", rc(t.Logins)},
 		{"sasl events (postfix)", rc(t.SASL)},
 		{"auth-process details (not counted as logins)", rc(t.AuthDetails)},
@@ -215,22 +416,6 @@ func writeTotalsTable(w io.Writer, s *Summary) error {
 		rows = append(rows, []string{"events of unknown kind", rc(t.Other)})
 	}
 	return renderTable(w, []string{"what", "count"}, rows, nil)
-}
-
-// loginCSVColumns is the header of the CSV form of a scan.
-var loginCSVColumns = append(append([]string{"user", "rip", "count", "refused", "first", "last", "services", "tls"},
-	originCSVColumns...), "as_org")
-
-func writeLoginsCSV(w io.Writer, s *Summary) error {
-	return writeCSV(w, loginCSVColumns, func(yield func([]string) bool) {
-		for _, l := range s.Logins() {
-			if !yield(withOriginCSV([]string{csvCell(l.User), csvCell(l.RemoteIP), strconv.FormatInt(l.Count, 10),
-				strconv.FormatInt(l.Refused, 10), csvTime(l.First), csvTime(l.Last),
-				strings.Join(l.Services, " "), l.TLS}, l.Origin)) {
-				return
-			}
-		}
-	})
 }
 
 func writeScanJSON(w io.Writer, s *Summary, findings []rules.Finding) error {

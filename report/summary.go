@@ -54,6 +54,8 @@ type Summary struct {
 	events         [4][4]int64 // [Kind][Result], 0 for out-of-range values
 	malformed      []Malformed
 	malformedTotal int64
+	probes         int64
+	hours          map[int64]*HourCounts
 	pairs          map[pairKey]*pairStat
 	fails          map[addrKey]*failStat
 	seed           maphash.Seed
@@ -64,6 +66,7 @@ func NewSummary() *Summary {
 	return &Summary{
 		pairs: make(map[pairKey]*pairStat),
 		fails: make(map[addrKey]*failStat),
+		hours: make(map[int64]*HourCounts),
 		seed:  maphash.MakeSeed(),
 	}
 }
@@ -154,7 +157,7 @@ type pairStat struct {
 }
 
 type failStat struct {
-	count, events int64
+	count, events, probes int64
 	span
 	services uint8
 	users    map[uint64]struct{}
@@ -178,12 +181,104 @@ func (s *Summary) Add(ev parse.Event, o ipranges.Origin) {
 	if ev.Kind != parse.KindLogin && ev.Kind != parse.KindSASL {
 		return
 	}
-	switch ev.Result {
-	case parse.Success:
+	h := s.hour(ev.Time)
+	switch {
+	case ev.Result == parse.Success:
 		s.addLogin(ev, o)
-	case parse.Failure, parse.Aborted:
-		s.addFailure(ev, o)
+		if h != nil {
+			h.Logins++
+		}
+	case IsProbe(ev):
+		s.probes++
+		s.addFailure(ev, o, true)
+		if h != nil {
+			h.Probes++
+		}
+	case ev.Result == parse.Failure || ev.Result == parse.Aborted:
+		s.addFailure(ev, o, false)
+		if h != nil {
+			h.Failures += int64(max(ev.Attempts, 1))
+		}
 	}
+}
+
+// IsProbe reports whether ev is a connection that ended without any
+// authentication attempt: an aborted login (not one refused after
+// authenticating) with no attempt counted, no mechanism and no user name
+// (Dovecot's "no auth attempts", TLS handshake errors, "disconnected
+// before auth was ready"). Scanners and monitoring make these; they are
+// counted as probes, never as failed logins.
+func IsProbe(ev parse.Event) bool {
+	return ev.Result == parse.Aborted && !ev.Refused && ev.Attempts == 0 && ev.Method == "" &&
+		(!ev.HasUser || ev.User == "")
+}
+
+// HourCounts is what happened in one hour (or, see [Summary.Hours], one
+// day): successful logins, failed attempts, probes.
+type HourCounts struct {
+	Start                    time.Time
+	Logins, Failures, Probes int64
+}
+
+// hourLimit bounds the hours a Summary keeps for its chart (a year).
+const hourLimit = 366 * 24
+
+func (s *Summary) hour(t time.Time) *HourCounts {
+	if t.IsZero() {
+		return nil
+	}
+	k := t.Unix() / 3600
+	h := s.hours[k]
+	if h == nil {
+		if len(s.hours) >= hourLimit {
+			return nil
+		}
+		h = &HourCounts{Start: time.Unix(k*3600, 0).In(t.Location())}
+		s.hours[k] = h
+	}
+	return h
+}
+
+// Hours returns the logins, failures and probes per hour, in time order,
+// every hour from the first to the last event included; when that is more
+// than four days, per day instead (Start at midnight of the first
+// event's zone). Events without a time are not in it.
+func (s *Summary) Hours() []HourCounts {
+	if len(s.hours) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(s.hours))
+	first, last := keys[0], keys[len(keys)-1]
+	if last-first < 4*24 {
+		out := make([]HourCounts, 0, last-first+1)
+		loc := s.hours[first].Start.Location()
+		for k := first; k <= last; k++ {
+			if h := s.hours[k]; h != nil {
+				out = append(out, *h)
+			} else {
+				out = append(out, HourCounts{Start: time.Unix(k*3600, 0).In(loc)})
+			}
+		}
+		return out
+	}
+	var out []HourCounts
+	for _, k := range keys {
+		h := s.hours[k]
+		y, m, d := h.Start.Date()
+		day := time.Date(y, m, d, 0, 0, 0, 0, h.Start.Location())
+		for len(out) > 0 && out[len(out)-1].Start.AddDate(0, 0, 1).Before(day) {
+			prev := out[len(out)-1].Start
+			out = append(out, HourCounts{Start: time.Date(prev.Year(), prev.Month(), prev.Day()+1, 0, 0, 0, 0, prev.Location())})
+		}
+		if len(out) == 0 || !out[len(out)-1].Start.Equal(day) {
+			out = append(out, HourCounts{Start: day})
+		}
+		c := &out[len(out)-1]
+		c.Logins += h.Logins
+		c.Failures += h.Failures
+		c.Probes += h.Probes
+	}
+	return out
 }
 
 func (s *Summary) addLogin(ev parse.Event, o ipranges.Origin) {
@@ -208,7 +303,7 @@ func (s *Summary) addLogin(ev parse.Event, o ipranges.Origin) {
 	}
 }
 
-func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin) {
+func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin, probe bool) {
 	key := keyOf(ev)
 	f := s.fails[key]
 	if f == nil {
@@ -216,14 +311,19 @@ func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin) {
 		f = &failStat{users: make(map[uint64]struct{})}
 		s.fails[key] = f
 	}
-	f.events++
-	f.count += int64(max(ev.Attempts, 1))
 	f.span.add(ev.Time)
 	f.services |= serviceBit(ev.Service)
 	if f.origin.IsZero() {
 		f.origin = o
 	}
-	if ev.HasUser {
+	if probe {
+		f.probes++
+		return
+	}
+	f.events++
+	f.count += int64(max(ev.Attempts, 1))
+	// user=<> names no user: it is not one of the users tried.
+	if ev.HasUser && ev.User != "" {
 		h := maphash.String(s.seed, ev.User)
 		if _, seen := f.users[h]; !seen {
 			f.users[h] = struct{}{}
@@ -406,15 +506,17 @@ func (s *Summary) Intermediaries() []Intermediary {
 	return out
 }
 
-// AddressFailures is the failed and aborted logins from one address.
+// AddressFailures is the failed and aborted logins from one address, and
+// its probes (connections without an authentication attempt, see
+// [IsProbe]), which are not failures.
 type AddressFailures struct {
 	// RemoteIP is the address in canonical form, or as logged.
 	RemoteIP string
 	// Count is the number of failed attempts: each failed or aborted event
 	// counts its Attempts when over 1, else 1. Events is the number of
-	// events.
-	Count, Events int64
-	First, Last   time.Time
+	// events. Probes counts the connections that made no attempt.
+	Count, Events, Probes int64
+	First, Last           time.Time
 	// Users is the number of distinct user names tried; UserExamples holds
 	// the first UserExampleLimit of them, in the order seen.
 	Users        int
@@ -424,17 +526,17 @@ type AddressFailures struct {
 	Origin   ipranges.Origin
 }
 
-// Failures returns the failures per address, sorted by count (most
-// first), then address.
+// Failures returns the failures and probes per address, sorted by count
+// (most first), then probes (most first), then address.
 func (s *Summary) Failures() []AddressFailures {
 	keys := slices.SortedFunc(maps.Keys(s.fails), func(a, b addrKey) int {
-		return cmp.Or(cmp.Compare(s.fails[b].count, s.fails[a].count), a.compare(b))
+		return cmp.Or(cmp.Compare(s.fails[b].count, s.fails[a].count), cmp.Compare(s.fails[b].probes, s.fails[a].probes), a.compare(b))
 	})
 	out := make([]AddressFailures, 0, len(keys))
 	for _, k := range keys {
 		f := s.fails[k]
 		out = append(out, AddressFailures{
-			RemoteIP: k.String(), Count: f.count, Events: f.events, First: f.first, Last: f.last,
+			RemoteIP: k.String(), Count: f.count, Events: f.events, Probes: f.probes, First: f.first, Last: f.last,
 			Users: len(f.users), UserExamples: slices.Clone(f.examples),
 			Services: services(f.services), Origin: f.origin,
 		})
@@ -471,6 +573,9 @@ type Totals struct {
 	Lines, LongLines   int64
 	Files, InputErrors int
 	Malformed          int64
+	// Probes counts the connections without an authentication attempt
+	// (see [IsProbe]); they are in the aborted counts of Logins too.
+	Probes int64
 	// Logins counts Dovecot login-process events, SASL Postfix SASL
 	// events; AuthDetails counts Dovecot auth-process detail lines, which
 	// are never counted as logins or failures. Other counts events with an
@@ -486,8 +591,8 @@ func (s *Summary) Totals() Totals {
 	}
 	return Totals{
 		Lines: s.Lines, LongLines: s.LongLines, Files: s.Files, InputErrors: s.InputErrors,
-		Malformed: s.malformedTotal,
-		Logins:    rc(int(parse.KindLogin)), SASL: rc(int(parse.KindSASL)),
+		Malformed: s.malformedTotal, Probes: s.probes,
+		Logins: rc(int(parse.KindLogin)), SASL: rc(int(parse.KindSASL)),
 		AuthDetails: rc(int(parse.KindAuth)), Other: rc(0),
 	}
 }

@@ -16,7 +16,7 @@ import (
 func TestSummaryCounts(t *testing.T) {
 	s := fixtureSummary()
 	tot := s.Totals()
-	want := Totals{Lines: 1000, LongLines: 2, Files: 2, InputErrors: 1, Malformed: 2,
+	want := Totals{Lines: 1000, LongLines: 2, Files: 2, InputErrors: 1, Malformed: 2, Probes: 1,
 		Logins:      ResultCounts{Success: 11, Failure: 7, Aborted: 2},
 		SASL:        ResultCounts{Success: 1},
 		AuthDetails: ResultCounts{Failure: 1},
@@ -28,10 +28,12 @@ func TestSummaryCounts(t *testing.T) {
 	if len(fails) != 2 {
 		t.Fatalf("%d failing addresses, want 2", len(fails))
 	}
-	// 192.0.2.66: one line with 3 attempts, six lines of one, one abort;
+	// 192.0.2.66: one line with 3 attempts, six lines of one (one of
+	// them an abort after naming a user), and one abort of user=<> with
+	// no attempt, which is a probe, not a failure, and names no user;
 	// the auth-process detail line for admin is not counted.
 	got := fails[0]
-	if got.RemoteIP != "192.0.2.66" || got.Count != 10 || got.Events != 8 || got.Users != 6 ||
+	if got.RemoteIP != "192.0.2.66" || got.Count != 9 || got.Events != 7 || got.Probes != 1 || got.Users != 6 ||
 		len(got.UserExamples) != UserExampleLimit || got.UserExamples[0] != "admin" ||
 		!got.First.Equal(at(2, 0)) || !got.Last.Equal(at(2, 15)) || !slices.Equal(got.Services, []string{"imap", "pop3"}) {
 		t.Errorf("failures of 192.0.2.66: %+v", got)

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -9,10 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/mailaudit/mailaudit/ipranges"
 )
@@ -24,51 +19,12 @@ var errClosed = errors.New("report: write after close")
 // second.
 const tableTimeLayout = "2006-01-02 15:04:05"
 
-// renderTable writes one ASCII table. Every cell must already be sanitized.
-// right lists the columns to right-align (numbers). ASCII borders are used
-// whether or not w is a terminal, so the output is the same everywhere and
-// survives any locale.
-func renderTable(w io.Writer, header []string, rows [][]string, right []int) error {
-	align := make([]tw.Align, len(header))
-	for i := range align {
-		align[i] = tw.AlignLeft
-	}
-	for _, c := range right {
-		if c < len(align) {
-			align[c] = tw.AlignRight
-		}
-	}
-	// tablewriter does not report write errors: render into a buffer.
-	var buf bytes.Buffer
-	t := tablewriter.NewTable(&buf,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-		tablewriter.WithTrimSpace(tw.Off),
-		tablewriter.WithTrimTab(tw.Off),
-		tablewriter.WithTrimLine(tw.Off),
-	)
-	h := make([]any, len(header))
-	for i, s := range header {
-		h[i] = s
-	}
-	t.Header(h...)
-	for _, r := range rows {
-		// Append keeps the slice it is given: every row is its own slice.
-		if err := t.Append(r); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
 // writeTitle writes a section title for a person.
 func writeTitle(w io.Writer, title string) error {
+	if h, ok := w.(*htmlPage); ok {
+		h.title(title)
+		return nil
+	}
 	_, err := io.WriteString(w, title+"\n")
 	return err
 }
@@ -81,41 +37,14 @@ func tableTime(t time.Time) string {
 	return t.Format(tableTimeLayout)
 }
 
-// Widths, in runes, at which tables clip log-derived text so that one
-// hostile 4 KiB user name cannot make a table unreadable. The JSON output
-// always holds the full values.
-const (
-	userWidth    = 64
-	exampleWidth = 40
-	reasonWidth  = 80
-	messageWidth = 120
-)
-
-// tableUser shows a user: "-" when the line had none, `""` for user=<>,
-// else sanitized and clipped to userWidth.
+// tableUser shows a user: "-" when the line had none or an empty one
+// (user=<>: a connection that never named a user is no user), else
+// sanitized.
 func tableUser(u string, has bool) string {
-	switch {
-	case !has:
+	if !has || u == "" {
 		return "-"
-	case u == "":
-		return `""`
 	}
-	return clip(Sanitize(u), userWidth)
-}
-
-// clip cuts s after n runes and marks the cut with "…".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
+	return Sanitize(u)
 }
 
 // dash returns s, or "-" when s is empty.

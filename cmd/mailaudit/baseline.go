@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -88,12 +90,13 @@ $XDG_STATE_HOME/mailaudit, else ~/.local/state/mailaudit.
 func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 	var user, format string
 	c := &cobra.Command{
-		Use:   "list [--user USER] [--format table|json]",
+		Use:   "list [--user USER] [--format table|json|jsonl|csv]",
 		Short: "List the learned devices, of one user or of all",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" {
-				return usagef("--format must be table or json, not %q", format)
+			f, err := parseFormat(format, report.Table, report.JSON, report.JSONL, report.CSV)
+			if err != nil {
+				return err
 			}
 			db, p, err := openExistingBaseline(*dir)
 			if err != nil {
@@ -115,30 +118,36 @@ func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 					return err
 				}
 			}
-			if format == "json" {
-				return writeBaselineJSON(e, entries, held)
+			switch f {
+			case report.JSON, report.JSONL:
+				return writeBaselineJSON(e, entries, held, f == report.JSONL)
+			case report.CSV:
+				return writeBaselineCSV(e, entries, held)
 			}
 			return writeBaselineTable(e, entries, held)
 		},
 	}
 	c.Flags().StringVar(&user, "user", "", "only this `USER` (case and surrounding spaces do not matter, as in the rules)")
-	c.Flags().StringVar(&format, "format", "table", "output `FORMAT`: table or json")
+	c.Flags().StringVar(&format, "format", "table", formatHelp(report.Table, report.JSON, report.JSONL, report.CSV))
 	return c
 }
 
-func writeBaselineJSON(e *env, entries []baseline.Entry, held []baseline.QuarantineEntry) error {
-	type row struct {
-		User      string  `json:"user"`
-		Kind      string  `json:"kind"`
-		Value     string  `json:"value"`
-		FirstSeen *string `json:"first_seen"`
-		LastSeen  *string `json:"last_seen"`
-		Count     int64   `json:"count"`
-		// Status is "learned", or "quarantined" with the Rule that kept
-		// it out.
-		Status string  `json:"status"`
-		Rule   *string `json:"rule"`
-	}
+// baselineRow is one learned or quarantined device in JSON; unknown
+// values are null.
+type baselineRow struct {
+	User      string  `json:"user"`
+	Kind      string  `json:"kind"`
+	Value     string  `json:"value"`
+	FirstSeen *string `json:"first_seen"`
+	LastSeen  *string `json:"last_seen"`
+	Count     int64   `json:"count"`
+	// Status is "learned", or "quarantined" with the Rule that kept it
+	// out.
+	Status string  `json:"status"`
+	Rule   *string `json:"rule"`
+}
+
+func baselineRows(entries []baseline.Entry, held []baseline.QuarantineEntry) []baselineRow {
 	stamp := func(t time.Time) *string {
 		if t.IsZero() {
 			return nil
@@ -146,17 +155,49 @@ func writeBaselineJSON(e *env, entries []baseline.Entry, held []baseline.Quarant
 		s := t.UTC().Format(time.RFC3339)
 		return &s
 	}
-	rows := make([]row, 0, len(entries)+len(held))
+	rows := make([]baselineRow, 0, len(entries)+len(held))
 	for _, en := range entries {
-		rows = append(rows, row{en.User, string(en.Facet), en.Value, stamp(en.FirstSeen), stamp(en.LastSeen), en.Count, "learned", nil})
+		rows = append(rows, baselineRow{en.User, string(en.Facet), en.Value, stamp(en.FirstSeen), stamp(en.LastSeen), en.Count, "learned", nil})
 	}
 	for _, q := range held {
 		rule := q.Rule
-		rows = append(rows, row{q.User, string(q.Facet), q.Value, stamp(q.FirstSeen), stamp(q.LastSeen), q.Count, "quarantined", &rule})
+		rows = append(rows, baselineRow{q.User, string(q.Facet), q.Value, stamp(q.FirstSeen), stamp(q.LastSeen), q.Count, "quarantined", &rule})
 	}
+	return rows
+}
+
+func writeBaselineJSON(e *env, entries []baseline.Entry, held []baseline.QuarantineEntry, lines bool) error {
+	rows := baselineRows(entries, held)
 	enc := json.NewEncoder(e.stdout)
+	if lines {
+		for _, r := range rows {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	enc.SetIndent("", "  ")
 	return enc.Encode(rows)
+}
+
+// writeBaselineCSV writes the rows as CSV, the JSON keys as columns,
+// null as an empty cell, values safe from formula injection.
+func writeBaselineCSV(e *env, entries []baseline.Entry, held []baseline.QuarantineEntry) error {
+	cw := csv.NewWriter(e.stdout)
+	_ = cw.Write([]string{"user", "kind", "value", "first_seen", "last_seen", "count", "status", "rule"})
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	for _, r := range baselineRows(entries, held) {
+		_ = cw.Write([]string{report.CSVCell(r.User), r.Kind, report.CSVCell(r.Value), deref(r.FirstSeen), deref(r.LastSeen),
+			strconv.FormatInt(r.Count, 10), r.Status, report.CSVCell(deref(r.Rule))})
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 func writeBaselineTable(e *env, entries []baseline.Entry, held []baseline.QuarantineEntry) error {

@@ -21,6 +21,7 @@ type checkOptions struct {
 	rules  ruleFlags
 	ranges rangeFlags
 	filter filterFlags
+	width  widthFlag
 	format string
 	failOn string
 	state  string
@@ -64,7 +65,8 @@ fails the check (rule ` + ruleMalformed + `) whatever --fail-on says.
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, json, jsonl, csv, github (Actions annotations)")
+	fs.StringVar(&o.format, "format", "table", formatHelp(checkFormats...)+"; github = Actions annotations")
+	o.width.register(fs)
 	fs.StringVar(&o.failOn, "fail-on", "", "fail on `RULES|SEVERITY`: a severity (info…critical) or comma-separated rule names (default: not-allowlisted)")
 	fs.StringVar(&o.state, "state", "", "check only what was added since the last run (positions saved in state `FILE`)")
 	o.input.register(fs)
@@ -74,10 +76,13 @@ fails the check (rule ` + ruleMalformed + `) whatever --fail-on says.
 	return cmd
 }
 
+// checkFormats are the formats check writes.
+var checkFormats = []report.Format{report.Table, report.JSON, report.JSONL, report.CSV, report.GitHub}
+
 func runCheck(e *env, o *checkOptions, args []string) (err error) {
-	f, err := report.ParseFormat(o.format)
+	f, err := parseFormat(o.format, checkFormats...)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	th := rules.DefaultThreshold()
 	if o.failOn != "" {
@@ -108,8 +113,12 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
 	p.strict = true // an input with no mail program's line fails closed
-	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	defer out.Flush()
+	bw := bufio.NewWriterSize(e.stdout, 64<<10)
+	defer bw.Flush()
+	out, err := o.width.page(e, bw)
+	if err != nil {
+		return err
+	}
 	var failing []rules.Finding
 	output := func() error {
 		p.prog.finish()
@@ -129,7 +138,7 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 		if err := report.WriteFindings(out, f, failing); err != nil {
 			return err
 		}
-		return out.Flush()
+		return bw.Flush()
 	}
 	var runErr error
 	if o.state != "" {

@@ -34,6 +34,15 @@ func (f *filterFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.provider, "provider", "", "only events whose address belongs to `PROVIDER` (microsoft, google, amazon, …)")
 }
 
+// checkProvider refuses a --provider none of known names (in any case):
+// a typo would otherwise match nothing, silently.
+func (f *filterFlags) checkProvider(known []string) error {
+	if f.provider == "" || slices.Contains(known, strings.ToLower(f.provider)) {
+		return nil
+	}
+	return usagef("--provider %q is not a known provider (known: %s)", f.provider, strings.Join(known, ", "))
+}
+
 // keep returns the filter, or nil when no filter flag is set. Dates and
 // times without a zone are read in loc, the zone of the logs.
 func (f *filterFlags) keep(loc *time.Location) (func(parse.Event, ipranges.Origin) bool, error) {

@@ -100,6 +100,8 @@ type pipeline struct {
 	// error (check); otherwise it is a warning on stderr (scan, report).
 	strict bool
 	stderr io.Writer
+	// table, when set, is the one table of a scan to print (--table).
+	table string
 }
 
 // inputCheck is what the pipeline learns about one input beyond its

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailaudit/mailaudit/ipranges"
+	"github.com/mailaudit/mailaudit/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -141,6 +142,7 @@ func newRangesLookupCmd(e *env) *cobra.Command {
 	var (
 		rf     rangeFlags
 		asJSON bool
+		format string
 	)
 	cmd := &cobra.Command{
 		Use:   "lookup IP…",
@@ -149,6 +151,11 @@ func newRangesLookupCmd(e *env) *cobra.Command {
 confidence), the GeoIP country and ASN when databases are present, and every
 list entry that contains the address with its source and date; the entry
 marked * decided the verdict. A malformed address is a usage error.
+--format json (or jsonl) prints one JSON object {"ip", "origin"} per
+address, one per line; absent values are null.
+
+  mailaudit ranges lookup 52.98.204.101
+  mailaudit ranges lookup --format json 52.98.204.101 2001:db8::1
 ` + exitHelp,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -157,6 +164,16 @@ marked * decided the verdict. A malformed address is a usage error.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := parseFormat(format, report.Table, report.JSON, report.JSONL)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if cmd.Flags().Changed("format") && f == report.Table {
+					return usagef("--json is --format json: not with --format %s", f)
+				}
+				f = report.JSON
+			}
 			addrs := make([]netip.Addr, len(args))
 			for i, a := range args {
 				ip, err := netip.ParseAddr(a)
@@ -174,11 +191,11 @@ marked * decided the verdict. A malformed address is a usage error.
 			out := cmd.OutOrStdout()
 			for i, a := range addrs {
 				o := c.Classify(a)
-				if asJSON {
+				if f != report.Table {
 					if err := json.NewEncoder(out).Encode(struct {
-						IP     string          `json:"ip"`
-						Origin ipranges.Origin `json:"origin"`
-					}{args[i], o}); err != nil {
+						IP     string     `json:"ip"`
+						Origin originJSON `json:"origin"`
+					}{args[i], newOriginJSON(o)}); err != nil {
 						return err
 					}
 					continue
@@ -191,7 +208,9 @@ marked * decided the verdict. A malformed address is a usage error.
 		},
 	}
 	rf.register(cmd.Flags())
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per address")
+	cmd.Flags().StringVar(&format, "format", "table", formatHelp(report.Table, report.JSON, report.JSONL))
+	cmd.Flags().BoolVar(&asJSON, "json", false, "the same as --format json")
+	_ = cmd.Flags().MarkHidden("json")
 	return cmd
 }
 
@@ -239,7 +258,10 @@ func explain(w io.Writer, ip string, o ipranges.Origin) error {
 }
 
 func newRangesListCmd(e *env) *cobra.Command {
-	var rf rangeFlags
+	var (
+		rf     rangeFlags
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "Show each range source in use, its date and prefix count",
@@ -249,12 +271,19 @@ databases, with their data date, prefix count and origin.
 ` + exitHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := parseFormat(format, report.Table, report.JSON, report.JSONL)
+			if err != nil {
+				return err
+			}
 			c, err := rf.classifier()
 			rf.printWarnings(e.stderr)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			if f != report.Table {
+				return writeSourcesJSON(cmd.OutOrStdout(), c.Sources(), f == report.JSONL)
+			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "SOURCE\tDATE\tPREFIXES\tFETCHED\tFROM")
 			for _, s := range c.Sources() {
@@ -271,7 +300,45 @@ databases, with their data date, prefix count and origin.
 		},
 	}
 	rf.register(cmd.Flags())
+	cmd.Flags().StringVar(&format, "format", "table", formatHelp(report.Table, report.JSON, report.JSONL))
 	return cmd
+}
+
+// sourceJSON is one range source in JSON; absent values are null.
+type sourceJSON struct {
+	Name     string  `json:"name"`
+	Date     *string `json:"date"`
+	Prefixes *int    `json:"prefixes"`
+	Fetched  *string `json:"fetched"`
+	URL      *string `json:"url"`
+}
+
+// writeSourcesJSON writes the sources as one array, or one object per
+// line.
+func writeSourcesJSON(w io.Writer, sources []ipranges.SourceInfo, lines bool) error {
+	rows := make([]sourceJSON, 0, len(sources))
+	for _, s := range sources {
+		r := sourceJSON{Name: s.Name, Date: nullable(s.Date), URL: nullable(s.URL)}
+		if !strings.HasPrefix(s.Name, "geoip-") {
+			n := s.Prefixes
+			r.Prefixes = &n
+		}
+		if !s.Fetched.IsZero() {
+			r.Fetched = nullable(s.Fetched.UTC().Format(time.RFC3339))
+		}
+		rows = append(rows, r)
+	}
+	enc := json.NewEncoder(w)
+	if !lines {
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // orDash returns s, or "-" when s is empty.
@@ -280,4 +347,49 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// originJSON is an Origin in JSON with null for every absent value, as in
+// the event records (and the AS organisation).
+type originJSON struct {
+	Class      *string     `json:"class"`
+	Provider   *string     `json:"provider"`
+	Product    *string     `json:"product"`
+	Labels     []labelJSON `json:"labels"`
+	Confidence *string     `json:"confidence"`
+	ASN        *uint32     `json:"asn"`
+	ASOrg      *string     `json:"as_org"`
+	Country    *string     `json:"country"`
+}
+
+type labelJSON struct {
+	Name   *string `json:"name"`
+	Prefix *string `json:"prefix"`
+	Source *string `json:"source"`
+	Date   *string `json:"date"`
+	Detail *string `json:"detail"`
+}
+
+// nullable returns nil for "", else &s.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func newOriginJSON(o ipranges.Origin) originJSON {
+	j := originJSON{
+		Class: nullable(string(o.Class)), Provider: nullable(o.Provider), Product: nullable(o.Product),
+		Labels: []labelJSON{}, Confidence: nullable(string(o.Confidence)), ASOrg: nullable(o.ASOrg),
+		Country: nullable(o.Country),
+	}
+	if o.ASN != 0 {
+		asn := o.ASN
+		j.ASN = &asn
+	}
+	for _, l := range o.Labels {
+		j.Labels = append(j.Labels, labelJSON{nullable(l.Name), nullable(l.Prefix), nullable(l.Source), nullable(l.Date), nullable(l.Detail)})
+	}
+	return j
 }

@@ -19,8 +19,12 @@ type reportOptions struct {
 	input  inputFlags
 	ranges rangeFlags
 	filter filterFlags
+	width  widthFlag
 	format string
 }
+
+// reportFormats are the formats the reports write.
+var reportFormats = []report.Format{report.Table, report.JSON, report.JSONL, report.CSV, report.HTML}
 
 // question is one `report` subcommand: the accumulator it feeds (nil when
 // the scan summary is enough) and how it writes its answer.
@@ -96,7 +100,8 @@ same inputs as scan (plain, rotated, gzip, "-" for stdin, journald JSON):
   insecure        who logs in without TLS, and which services allow it
   intermediaries  whose mail a cloud service fetches with stored credentials
 
-Each prints tables by default, or --format json, jsonl or csv for scripts.
+Each prints tables by default, --format json, jsonl or csv for scripts, or
+--format html for a self-contained page.
 ` + exitHelp,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -118,7 +123,8 @@ Each prints tables by default, or --format json, jsonl or csv for scripts.
 			},
 		}
 		fs := sub.Flags()
-		fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, json, jsonl, csv")
+		fs.StringVar(&o.format, "format", "table", formatHelp(reportFormats...))
+		o.width.register(fs)
 		o.input.register(fs)
 		o.ranges.register(fs)
 		o.filter.register(fs)
@@ -130,9 +136,9 @@ Each prints tables by default, or --format json, jsonl or csv for scripts.
 // runReport reads every FILE through the shared pipeline and writes the
 // answer, also when some inputs failed; then it returns the input error.
 func runReport(e *env, o *reportOptions, q question, args []string) error {
-	f, err := report.ParseFormat(o.format)
-	if err != nil || f == report.GitHub {
-		return usagef("--format must be table, json, jsonl or csv, not %q", o.format)
+	f, err := parseFormat(o.format, reportFormats...)
+	if err != nil {
+		return err
 	}
 	p, done, err := newPipeline(e, &o.input, nil, &o.ranges, &o.filter, false, true)
 	if err != nil {
@@ -146,11 +152,15 @@ func runReport(e *env, o *reportOptions, q question, args []string) error {
 		return runErr
 	}
 	p.prog.finish()
-	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	bw := bufio.NewWriterSize(e.stdout, 64<<10)
+	out, err := o.width.page(e, bw)
+	if err != nil {
+		return err
+	}
 	if err := write(out, f, p.sum); err != nil {
 		return errors.Join(err, runErr)
 	}
-	if err := out.Flush(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return errors.Join(err, runErr)
 	}
 	return runErr

@@ -304,8 +304,8 @@ func TestReportUsage(t *testing.T) {
 		{"no question", nil, "report needs a question"},
 		{"unknown question", []string{"bogus", path}, `unknown report "bogus"`},
 		{"no file", []string{"mechanisms"}, "needs at least one log FILE"},
-		{"bad format", []string{"insecure", "--format", "yaml", path}, `--format must be table, json, jsonl or csv, not "yaml"`},
-		{"github format", []string{"intermediaries", "--format", "github", path}, `not "github"`},
+		{"bad format", []string{"insecure", "--format", "yaml", path}, `--format: unknown format "yaml" (want table, json, jsonl, csv or html)`},
+		{"github format", []string{"intermediaries", "--format", "github", path}, `unknown format "github"`},
 		{"unknown flag", []string{"mechanisms", "--bogus", path}, "unknown flag: --bogus"},
 		{"bad since", []string{"mechanisms", "--since", "yesterday", path}, "--since"},
 	}

@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -176,7 +179,9 @@ type scanOptions struct {
 	rules    ruleFlags
 	ranges   rangeFlags
 	filter   filterFlags
+	width    widthFlag
 	format   string
+	table    string
 	events   bool
 	follow   bool
 	fromHead bool
@@ -201,6 +206,8 @@ the findings of the anomaly rules.
   mailaudit scan --follow /var/log/mail.log                  # live, through rotation
   mailaudit scan --state /var/lib/mailaudit/scan.state /var/log/mail.log   # cron: only what is new
   mailaudit scan --user alice@example.org --since 2026-07-01 --until 2026-07-15 /var/log/mail.log*
+  mailaudit scan --format csv /var/log/mail.log > findings.csv            # --table logins for the logins
+  mailaudit scan --format html /var/log/mail.log > day.html                # a page with charts, for mail
 ` + exitHelp,
 		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -219,7 +226,9 @@ the findings of the anomaly rules.
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.format, "format", "table", "output `FORMAT`: table, json, jsonl, csv")
+	fs.StringVar(&o.format, "format", "table", formatHelp(scanFormats...)+"; csv and jsonl print the findings unless --table names another table")
+	fs.StringVar(&o.table, "table", "", "print only `TABLE`: "+strings.Join(report.ScanTables(), ", ")+" (table, csv, jsonl; default: all for table, findings for csv and jsonl)")
+	o.width.register(fs)
 	fs.BoolVar(&o.events, "events", false, "print one record per login/auth event instead of the summary")
 	fs.BoolVarP(&o.follow, "follow", "f", false, "keep reading FILE as it grows, through log rotation, until interrupted: as a table, one line per event and finding; otherwise findings (or --events) as they happen")
 	fs.BoolVar(&o.fromHead, "from-start", false, "with --follow: read the file from its start instead of its end (--state continues from the saved position)")
@@ -232,10 +241,28 @@ the findings of the anomaly rules.
 	return cmd
 }
 
+// scanFormats are the formats scan writes.
+var scanFormats = []report.Format{report.Table, report.JSON, report.JSONL, report.CSV, report.HTML}
+
 func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err error) {
-	f, ferr := report.ParseFormat(o.format)
-	if ferr != nil || f == report.GitHub {
-		return usagef("--format must be table, json, jsonl or csv, not %q", o.format)
+	f, err := parseFormat(o.format, scanFormats...)
+	if err != nil {
+		return err
+	}
+	history := o.filter.user != ""
+	if o.table != "" {
+		o.table = strings.ToLower(o.table)
+		switch {
+		case !slices.Contains(report.ScanTables(), o.table):
+			return usagef("--table must be one of %s, not %q", strings.Join(report.ScanTables(), ", "), o.table)
+		case f == report.JSON || f == report.HTML:
+			return usagef("--table does not apply to --format %s, which holds every table", f)
+		case o.events || history || o.follow:
+			return usagef("--table does not apply to --events, --user or --follow, which print events")
+		}
+	}
+	if f == report.HTML && (o.events || history || o.follow) {
+		return usagef("--format html is a page for a whole run: not with --events, --user or --follow")
 	}
 	if o.follow && (len(args) != 1 || args[0] == "-") {
 		return usagef("--follow takes exactly one FILE (not stdin)")
@@ -247,9 +274,13 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
 
-	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	defer out.Flush()
-	history := o.filter.user != ""
+	bw := bufio.NewWriterSize(e.stdout, 64<<10)
+	defer bw.Flush()
+	out, err := o.width.page(e, bw)
+	if err != nil {
+		return err
+	}
+	p.table = o.table
 	if o.events || history {
 		if p.events, err = report.NewEventWriter(out, f); err != nil {
 			return usageError{err}
@@ -293,7 +324,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 					return err
 				}
 			}
-			return out.Flush()
+			return bw.Flush()
 		}
 		if _, err := os.Stat(args[0]); errors.Is(err, fs.ErrNotExist) {
 			// Waiting is right for a log being rotated in, but a typo
@@ -311,12 +342,12 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 				return err
 			}
 		}
-		return errors.Join(runErr, out.Flush())
+		return errors.Join(runErr, bw.Flush())
 	case o.state != "":
-		runErr = p.scanState(o.state, args, func() error { return p.output(out, f) })
+		runErr = p.scanState(o.state, args, func() error { return p.output(out, bw, f) })
 	default:
 		runErr = p.scanFiles(args, e.stdin)
-		if err := p.output(out, f); err != nil {
+		if err := p.output(out, bw, f); err != nil {
 			return err
 		}
 	}
@@ -325,18 +356,24 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 
 // output writes what a whole run found: the events (when they were
 // asked for) or the summary with the findings.
-func (p *pipeline) output(out *bufio.Writer, f report.Format) error {
+func (p *pipeline) output(out io.Writer, bw *bufio.Writer, f report.Format) error {
 	p.prog.finish()
 	if p.events != nil {
 		if err := p.events.Close(); err != nil {
 			return err
 		}
-		return out.Flush()
+		return bw.Flush()
 	}
-	if err := report.WriteScan(out, f, p.sum, p.rules.Flush()); err != nil {
+	var err error
+	if p.table != "" {
+		err = report.WriteScanTable(out, f, p.table, p.sum, p.rules.Flush())
+	} else {
+		err = report.WriteScan(out, f, p.sum, p.rules.Flush())
+	}
+	if err != nil {
 		return err
 	}
-	return out.Flush()
+	return bw.Flush()
 }
 
 // newPipeline builds the pipeline shared by scan, check and report from
@@ -362,6 +399,10 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 	cls, err := rg.classifier()
 	rg.printWarnings(e.stderr)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := ff.checkProvider(cls.Providers()); err != nil {
+		cls.Close()
 		return nil, nil, err
 	}
 	var eng *rules.Engine
