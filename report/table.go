@@ -19,13 +19,13 @@ var errClosed = errors.New("report: write after close")
 // second.
 const tableTimeLayout = "2006-01-02 15:04:05"
 
-// writeTitle writes a section title for a person.
+// writeTitle writes a section title for a person, wrapped to the width.
 func writeTitle(w io.Writer, title string) error {
 	if h, ok := w.(*htmlPage); ok {
 		h.title(title)
 		return nil
 	}
-	_, err := io.WriteString(w, title+"\n")
+	_, err := io.WriteString(w, strings.Join(wrapText(title, widthOf(w)), "\n")+"\n")
 	return err
 }
 

@@ -102,6 +102,10 @@ type pipeline struct {
 	stderr io.Writer
 	// table, when set, is the one table of a scan to print (--table).
 	table string
+	// users, when set, learns the last logins per user, saved to
+	// usersDir after each recurring run (--state, --follow).
+	users    *report.Users
+	usersDir string
 }
 
 // inputCheck is what the pipeline learns about one input beyond its
@@ -239,6 +243,9 @@ func (p *pipeline) handle(ev parse.Event) error {
 		return nil
 	}
 	p.sum.Add(ev, o)
+	if p.users != nil {
+		p.users.Add(ev, o)
+	}
 	if p.observe != nil {
 		p.observe(ev, o)
 	}
@@ -553,6 +560,9 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 	if err := st.Save(statePath); err != nil {
 		return err
 	}
+	if err := p.saveUsers(); err != nil {
+		return err
+	}
 	if len(ie.errs) > 0 {
 		p.sum.InputErrors += len(ie.errs)
 		return &ie
@@ -604,5 +614,19 @@ func (p *pipeline) follow(ctx context.Context, path string, fromStart bool, inte
 		st.Set(path, f.Entry())
 		err = errors.Join(err, st.Save(statePath))
 	}
-	return err
+	return errors.Join(err, p.saveUsers())
+}
+
+// saveUsers adds what this run learned of the users' logins to the record
+// in the state directory, and starts learning afresh (a follower saves
+// now and then).
+func (p *pipeline) saveUsers() error {
+	if p.users == nil {
+		return nil
+	}
+	if err := saveUsers(p.usersDir, p.users); err != nil {
+		return fmt.Errorf("saving the last logins per user: %w", err)
+	}
+	p.users = report.NewUsers()
+	return nil
 }

@@ -91,14 +91,15 @@ last seen, the addresses, countries and ASNs.
 
 func newReportCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "report mechanisms|insecure|intermediaries [flags] FILE…",
-		Short: "Answer one question about the logins: mechanisms, insecure, intermediaries",
+		Use:   "report mechanisms|insecure|intermediaries|users [flags] FILE…",
+		Short: "Answer one question about the logins: mechanisms, insecure, intermediaries, users",
 		Long: `report answers one question an admin brings to the mail logs, read from the
 same inputs as scan (plain, rotated, gzip, "-" for stdin, journald JSON):
 
   mechanisms      who still uses basic (password) authentication
   insecure        who logs in without TLS, and which services allow it
   intermediaries  whose mail a cloud service fetches with stored credentials
+  users           when each user last logged in, by service; inactive accounts
 
 Each prints tables by default, --format json, jsonl or csv for scripts, or
 --format html for a self-contained page.
@@ -106,9 +107,9 @@ Each prints tables by default, --format json, jsonl or csv for scripts, or
 		Args: cobra.ArbitraryArgs,
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usagef("report needs a question: mechanisms, insecure or intermediaries")
+				return usagef("report needs a question: mechanisms, insecure, intermediaries or users")
 			}
-			return usagef("unknown report %q (want mechanisms, insecure or intermediaries)", args[0])
+			return usagef("unknown report %q (want mechanisms, insecure, intermediaries or users)", args[0])
 		},
 	}
 	for _, q := range questions() {
@@ -130,6 +131,7 @@ Each prints tables by default, --format json, jsonl or csv for scripts, or
 		o.filter.register(fs)
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(newReportUsersCmd(e))
 	return cmd
 }
 

@@ -318,9 +318,14 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 			}
 			// A long-running follower saves what the baseline learned
 			// now and then, not only when it stops.
-			if db := o.rules.db; db != nil && time.Since(synced) > time.Minute {
+			if time.Since(synced) > time.Minute {
 				synced = time.Now()
-				if err := errors.Join(db.Sync(), o.rules.saveState()); err != nil {
+				if db := o.rules.db; db != nil {
+					if err := errors.Join(db.Sync(), o.rules.saveState()); err != nil {
+						return err
+					}
+				}
+				if err := p.saveUsers(); err != nil {
 					return err
 				}
 			}
@@ -424,6 +429,12 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 	}
 	p.parser.Year = in.year
 	p.parser.Location = loc
+	if rf != nil && persistent {
+		// Recurring runs keep the last logins per user (report users).
+		if dir, err := stateDir(rf.stateDir); err == nil {
+			p.users, p.usersDir = report.NewUsers(), dir
+		}
+	}
 	done := func() error {
 		if eng != nil && eng.NotTracked() > 0 {
 			fmt.Fprintf(e.stderr, "mailaudit: %d sources not tracked: more than max_sources (%d) at once; the rest were judged\n", eng.NotTracked(), rf.cfg.MaxSources)
