@@ -98,6 +98,36 @@ func textValue(raw json.RawMessage) string {
 	return Sanitize(string(raw))
 }
 
+// appendFieldLines adds the lines of one further field of a finding: a
+// value on one line; an object one line per key ("campaign attempts:
+// 120"); a list of objects one line per element.
+func appendFieldLines(lines []blockLine, label string, raw json.RawMessage) []blockLine {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) > 0 && raw[0] == '{':
+		fields, err := objectFields(raw)
+		if err != nil {
+			break
+		}
+		for _, fd := range fields {
+			lines = appendFieldLines(lines, label+" "+Sanitize(strings.ReplaceAll(fd.key, "_", " ")), fd.raw)
+		}
+		return lines
+	case len(raw) > 0 && raw[0] == '[':
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) == nil && len(items) > 0 && bytes.HasPrefix(bytes.TrimSpace(items[0]), []byte("{")) {
+			for _, it := range items {
+				lines = append(lines, blockLine{label, textValue(it)})
+			}
+			return lines
+		}
+	}
+	if s := textValue(raw); s != "" {
+		lines = append(lines, blockLine{label, s})
+	}
+	return lines
+}
+
 // findingBlock is a finding made ready to print: a header and labelled
 // lines, sanitized.
 type findingBlock struct {
@@ -147,11 +177,8 @@ func newFindingBlock(f rules.Finding) findingBlock {
 		b.lines = append(b.lines, blockLine{"origin", o})
 	}
 	for _, fd := range findingFields(f) {
-		if blockKnown[fd.key] {
-			continue
-		}
-		if s := textValue(fd.raw); s != "" {
-			b.lines = append(b.lines, blockLine{Sanitize(strings.ReplaceAll(fd.key, "_", " ")), s})
+		if !blockKnown[fd.key] {
+			b.lines = appendFieldLines(b.lines, Sanitize(strings.ReplaceAll(fd.key, "_", " ")), fd.raw)
 		}
 	}
 	if len(f.Evidence) > 0 {

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -341,9 +343,10 @@ func (j *jsonFindingWriter) Close() error {
 	return j.err
 }
 
-// findingCSVColumns is the header of the CSV findings output: the keys of
-// the JSON form, in order, with the origin flattened into origin_*
-// columns.
+// findingCSVColumns is the header of the CSV findings output: the keys
+// every finding's JSON form has, in order, with the origin flattened into
+// origin_* columns, then details: the keys only some findings have
+// (campaign, compromise, baseline, …) as one JSON object, empty when none.
 var findingCSVColumns = func() []string {
 	var cols []string
 	for _, fd := range findingFields(rules.Finding{}) {
@@ -353,21 +356,46 @@ var findingCSVColumns = func() []string {
 		}
 		cols = append(cols, fd.key)
 	}
-	return cols
+	return append(cols, "details")
+}()
+
+// findingBaseKeys are the keys every finding has.
+var findingBaseKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, fd := range findingFields(rules.Finding{}) {
+		m[fd.key] = true
+	}
+	return m
 }()
 
 // findingCSVRow is f as the cells of findingCSVColumns: the JSON values,
 // lists joined by spaces, null as an empty cell.
 func findingCSVRow(f rules.Finding) []string {
 	var row []string
+	var details []byte
 	for _, fd := range findingFields(f) {
-		if fd.key == "origin" {
+		switch {
+		case !findingBaseKeys[fd.key]:
+			if details == nil {
+				details = append(details, '{')
+			} else {
+				details = append(details, ',')
+			}
+			details = appendString(details, fd.key)
+			details = append(details, ':')
+			var c bytes.Buffer
+			_ = json.Compact(&c, fd.raw)
+			details = append(details, c.Bytes()...)
+		case fd.key == "origin":
 			row = append(row, originCSV(f.Origin)...)
-			continue
+		default:
+			row = append(row, csvCell(textValue(fd.raw)))
 		}
-		row = append(row, csvCell(textValue(fd.raw)))
 	}
-	return row
+	if details != nil {
+		details = append(details, '}')
+	}
+	return append(row, csvCell(string(details)))
 }
 
 // csvFindingWriter writes one CSV row per finding.

@@ -189,7 +189,7 @@ func TestFailuresTableCapped(t *testing.T) {
 		t.Errorf("%d rows, want %d", got, tableFailureLimit)
 	}
 	// Sorted by count: the address with the most attempts comes first.
-	if !strings.Contains(strings.Split(out, "\n")[4], "192.0.2.59 ") {
+	if !strings.Contains(strings.Split(out, "\n")[5], "192.0.2.59 ") {
 		t.Errorf("first row is not 192.0.2.59:\n%s", out)
 	}
 }
