@@ -66,9 +66,12 @@ var blockKnown = map[string]bool{
 	"first": true, "last": true, "count": true, "evidence": true, "message": true,
 }
 
-// textValue renders a JSON value for a person, sanitized: strings as they
-// are, lists joined by spaces, objects as compact JSON, null as "".
-func textValue(raw json.RawMessage) string {
+// textValue renders a JSON value for a person, sanitized: strings as
+// they are, lists joined by spaces, objects as compact JSON, null as "".
+func textValue(raw json.RawMessage) string { return Sanitize(rawText(raw)) }
+
+// rawText is textValue before sanitizing (for csvCell, which sanitizes).
+func rawText(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
@@ -77,14 +80,14 @@ func textValue(raw json.RawMessage) string {
 	case '"':
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
-			return Sanitize(s)
+			return s
 		}
 	case '[':
 		var items []json.RawMessage
 		if json.Unmarshal(raw, &items) == nil {
 			parts := make([]string, 0, len(items))
 			for _, it := range items {
-				if s := textValue(it); s != "" {
+				if s := rawText(it); s != "" {
 					parts = append(parts, s)
 				}
 			}
@@ -93,9 +96,9 @@ func textValue(raw json.RawMessage) string {
 	}
 	var buf bytes.Buffer
 	if json.Compact(&buf, raw) == nil {
-		return Sanitize(buf.String())
+		return buf.String()
 	}
-	return Sanitize(string(raw))
+	return string(raw)
 }
 
 // appendFieldLines adds the lines of one further field of a finding: a

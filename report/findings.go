@@ -389,7 +389,7 @@ func findingCSVRow(f rules.Finding) []string {
 		case fd.key == "origin":
 			row = append(row, originCSV(f.Origin)...)
 		default:
-			row = append(row, csvCell(textValue(fd.raw)))
+			row = append(row, csvCell(rawText(fd.raw)))
 		}
 	}
 	if details != nil {

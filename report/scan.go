@@ -189,7 +189,7 @@ func flattenCSV(prefix string, raw []byte) (cols, cells []string) {
 			cols, cells = append(cols, c...), append(cells, x...)
 		default:
 			cols = append(cols, name)
-			cells = append(cells, csvCell(textValue(v)))
+			cells = append(cells, csvCell(rawText(v)))
 		}
 	}
 	return cols, cells
@@ -216,7 +216,7 @@ func originCSVFromJSON(raw []byte) []string {
 			v, _ = json.Marshal(strings.Join(names, " "))
 		}
 		if i := slices.Index(originCSVColumns, "origin_"+fd.key); i >= 0 {
-			out[i] = csvCell(textValue(v))
+			out[i] = csvCell(rawText(v))
 		}
 	}
 	return out
