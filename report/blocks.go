@@ -118,7 +118,9 @@ func appendFieldLines(lines []blockLine, label string, raw json.RawMessage) []bl
 		return lines
 	case len(raw) > 0 && raw[0] == '[':
 		var items []json.RawMessage
-		if json.Unmarshal(raw, &items) == nil && len(items) > 0 && bytes.HasPrefix(bytes.TrimSpace(items[0]), []byte("{")) {
+		// A list of objects, or of phrases: one line each.
+		if json.Unmarshal(raw, &items) == nil && len(items) > 0 &&
+			(bytes.HasPrefix(bytes.TrimSpace(items[0]), []byte("{")) || strings.Contains(rawText(raw), "  ") || slices.ContainsFunc(items, func(it json.RawMessage) bool { return strings.Contains(rawText(it), " ") })) {
 			for _, it := range items {
 				lines = append(lines, blockLine{label, textValue(it)})
 			}
