@@ -24,7 +24,10 @@
 //     -%Y%m%d%H, -%s, -%Y-%m-%d and -%Y%m%d-%s (maillog-20261124 on RHEL).
 //
 // logrotate's create, copytruncate, compress and delaycompress work in
-// any combination. While a generation is being compressed (mail.log.1
+// any combination. Generations are read in the order of their last write
+// (modification time, which renaming keeps and logrotate's compression
+// copies), then of their names, so a log whose naming scheme changed is
+// still read in order. While a generation is being compressed (mail.log.1
 // and mail.log.1.gz both present) only the uncompressed one is read.
 // Generations compressed with xz, zstd, lz4, lzma or compress cannot be
 // read and are ignored; so are generations moved to another directory

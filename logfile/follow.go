@@ -28,6 +28,8 @@ type FollowOptions struct {
 	FromEnd bool
 	// Max is LineReader.Max for every generation; zero means DefaultMax.
 	Max int
+	// OnLong is LineReader.OnLong for every generation.
+	OnLong func(line int, head []byte)
 }
 
 // A Follower reads a growing log line by line, like tail -F, through
@@ -73,10 +75,30 @@ type Follower struct {
 	// next is the identity of the file seen at path when a rotation was
 	// noticed: the generation to read after the old one, even if it was
 	// rotated away again before it could be opened.
-	next struct {
-		dev, ino uint64
-		set      bool
+	// prev identifies the newest rotated generation queued for reading
+	// when the path was left (device, inode, fingerprint): when the file
+	// at the path is opened, every generation rotated in after it (while
+	// the queue drained, or before the file could be opened) is read
+	// first.
+	prev struct {
+		e    Entry
+		set  bool
+		none bool // there was no rotated generation: any one is new
 	}
+	gap *GapError // not yet taken by Gap
+}
+
+// Gap returns, once, a *GapError when lines were found missing: the
+// generation holding the position being read (or the saved Entry) was
+// rotated away or deleted before it could be read to its end. It returns
+// nil otherwise. Call it after Next to report such losses.
+func (f *Follower) Gap() error {
+	if f.gap == nil {
+		return nil
+	}
+	g := f.gap
+	f.gap = nil
+	return g
 }
 
 // Follow returns a Follower for path. Nothing is opened until the first
@@ -152,9 +174,11 @@ func (f *Follower) Next(ctx context.Context) ([]byte, error) {
 		if err != io.EOF {
 			return nil, err
 		}
-		// At the end: wait, then look for a rotation or truncation
-		// before reading what was written meanwhile, so content
-		// rewritten after a truncation is never read from the old offset.
+		// At the end: note the bytes before the position, wait, then
+		// look for a rotation or truncation before reading what was
+		// written meanwhile, so content rewritten after a truncation is
+		// never read from the old offset.
+		f.markPosition()
 		if err := f.wait(ctx); err != nil {
 			return nil, err
 		}
@@ -191,7 +215,10 @@ func contains(segs []*segment, s *segment) bool {
 // start opens the initial generations.
 func (f *Follower) start() error {
 	if !f.opts.Entry.IsZero() {
-		segs, err := resolve(f.path, f.opts.Entry)
+		segs, gap, err := resolve(f.path, f.opts.Entry)
+		if gap != nil {
+			f.gap = gap
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -199,17 +226,23 @@ func (f *Follower) start() error {
 			return err
 		}
 		for _, s := range segs {
-			s.lr.Max = f.opts.Max
+			f.prep(s)
 		}
 		if last := segs[len(segs)-1]; last.current {
+			last.lr.CompleteOnly = true
 			f.adopt(last)
 			segs = segs[:len(segs)-1]
 		}
-		for _, s := range segs {
-			s.lr.CompleteOnly = false
-		}
 		f.queue = segs
 		return nil
+	}
+	if names, err := siblings(f.path); err == nil {
+		if len(names) == 0 {
+			f.prev.none = true
+		} else if g, err := openSegment(names[0]); err == nil {
+			f.setPrev([]*segment{g})
+			g.close()
+		}
 	}
 	ok, err := f.open()
 	if err != nil || !ok || !f.opts.FromEnd {
@@ -233,22 +266,33 @@ func (f *Follower) open() (bool, error) {
 		return false, err
 	}
 	s.current = true
-	s.lr.Max = f.opts.Max
-	if f.next.set && (s.dev != f.next.dev || s.ino != f.next.ino) {
-		// The generation seen at the last check was rotated away before
-		// it was opened: read it (and any rotated in after it) first.
-		e := Entry{Path: f.path, Dev: f.next.dev, Inode: f.next.ino}
-		if segs, err := rotated(f.path, e, s.dev, s.ino); err == nil {
-			for _, g := range segs {
-				g.lr.CompleteOnly = false
-				g.lr.Max = f.opts.Max
-			}
-			f.queue = append(f.queue, segs...)
+	f.prep(s)
+	s.lr.CompleteOnly = true
+	// Generations rotated in after the last one queued (renamed away,
+	// or copied away and truncated, before the file at the path could be
+	// opened) come first. The file's first bytes are taken before looking
+	// and compared after: a copytruncate in between is looked for again.
+	for range 8 {
+		before, err := fingerprintOf(s.in.File(), s.in.codec)
+		if err != nil {
+			break
+		}
+		f.queue = append(f.queue, f.unread(s)...)
+		if ok, err := before.matches(s.in.File(), s.in.codec); err != nil || ok {
+			break
 		}
 	}
-	f.next.set = false
 	f.adopt(s)
 	return true, nil
+}
+
+// prep sets up a generation opened by the Follower: Max, OnLong, and every
+// line returned (a generation opened here other than the current file is
+// finished; open sets CompleteOnly back for the current one).
+func (f *Follower) prep(s *segment) {
+	s.lr.Max = f.opts.Max
+	s.lr.OnLong = f.opts.OnLong
+	s.lr.CompleteOnly = false
 }
 
 // adopt makes s the followed generation.
@@ -258,8 +302,68 @@ func (f *Follower) adopt(s *segment) {
 	f.mark, f.markOff = fingerprint{}, 0
 }
 
+// markPosition records the bytes just before the position reached in
+// the followed generation, so check can tell whether they are still there.
+func (f *Follower) markPosition() {
+	off := f.cur.lr.Offset()
+	if f.cur.gz() || off == f.markOff {
+		return
+	}
+	f.mark, f.markOff = fingerprint{}, 0
+	if off == 0 {
+		return
+	}
+	if m, err := tailAt(f.cur.in.File(), plain, off, int(min(off, FingerprintLen))); err == nil {
+		f.mark, f.markOff = m, off
+	}
+}
+
+// position returns the Entry of the position reached in the followed
+// generation, with the fingerprint and position check taken while its
+// content was there (the file may have been truncated since).
+func (f *Follower) position() Entry {
+	off := f.cur.lr.Offset()
+	e := Entry{Path: f.path, Dev: f.cur.dev, Inode: f.cur.ino, Offset: off,
+		Line: f.cur.lr.LineNo(), FPLen: f.fp.n, FP: f.fp.hex()}
+	if f.markOff == off && f.mark.n > 0 {
+		e.TailLen, e.Tail = f.mark.n, f.mark.hex()
+	}
+	return e
+}
+
+// intact reports whether the followed generation's open file still holds
+// what was read from it: as long, the same first bytes, the same bytes
+// before the marked position.
+func (f *Follower) intact() (bool, error) {
+	if f.cur.gz() {
+		return true, nil
+	}
+	fi, err := f.cur.in.File().Stat()
+	if err != nil {
+		return false, err
+	}
+	if fi.Size() < f.cur.lr.Offset() {
+		return false, nil
+	}
+	if ok, err := f.fp.matches(f.cur.in.File(), plain); err != nil || !ok {
+		return false, err
+	}
+	if f.markOff > 0 {
+		t, err := tailAt(f.cur.in.File(), plain, f.markOff, f.mark.n)
+		if err != nil || t.sum != f.mark.sum {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // check looks at the path after the followed generation reached its end
-// and handles a rotation or truncation.
+// and handles rotations and truncations, as Resume does across runs: the
+// generation holding the position is found by its fingerprint and
+// position check (its own open file if that still holds it, else the
+// rotated copy a copytruncate made), then every generation rotated in
+// after it, then the file now at the path. Several rotations of any kind
+// within one poll interval are caught up with this way.
 func (f *Follower) check() error {
 	fi, err := os.Stat(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -269,96 +373,153 @@ func (f *Follower) check() error {
 		return err
 	}
 	dev, ino := fileID(fi)
-	if dev != f.cur.dev || ino != f.cur.ino {
-		if fi.Size() == 0 {
-			return nil // the writer has not moved yet
-		}
-		// Rotated: drain the old generation, last partial line included,
-		// then any generation rotated in after it and before the file now
-		// at the path (two rotations within one poll interval).
-		f.cur.lr.CompleteOnly = false
-		f.queue = append(f.queue, f.cur)
-		f.queue = append(f.queue, f.missed(dev, ino)...)
-		f.cur = nil
-		f.next.dev, f.next.ino, f.next.set = dev, ino, dev != 0 || ino != 0
-		return nil
-	}
-	pos, err := f.cur.in.File().Seek(0, io.SeekCurrent)
-	if err != nil || f.cur.gz() {
+	same := dev == f.cur.dev && ino == f.cur.ino
+	intact, err := f.intact()
+	if err != nil {
 		return err
 	}
-	truncated := fi.Size() < pos
-	if !truncated {
-		ok, err := f.fp.matches(f.cur.in.File(), plain)
+	switch {
+	case same && intact:
+		if !f.cur.gz() && f.fp.n < FingerprintLen && fi.Size() > int64(f.fp.n) {
+			f.fp, _ = fingerprintOf(f.cur.in.File(), plain)
+		}
+		// A generation written and copied away whole while nothing of
+		// it had been read leaves no trace in the open file: it shows
+		// as a rotated generation newer than the last one queued.
+		if f.cur.lr.Offset() == 0 {
+			f.queue = append(f.queue, f.unread(f.cur)...)
+		}
+		return nil
+	case !same && intact && fi.Size() == 0:
+		return nil // a new, empty file: the writer may not have moved yet
+	}
+	e := f.position()
+	var segs []*segment
+	if intact {
+		// Renamed away: its open file is read to the end, the last
+		// partial line included, then the generations rotated in after
+		// it.
+		f.cur.lr.CompleteOnly = false
+		segs = append([]*segment{f.cur}, f.newer(e, dev, ino)...)
+	} else {
+		// Truncated (copytruncate), perhaps renamed since: the rest is in
+		// the rotated copy.
+		found, err := rotated(f.path, e, dev, ino)
 		if err != nil {
 			return err
 		}
-		truncated = !ok
-	}
-	if !truncated && f.markOff > 0 {
-		// The bytes before the position checked last time must still be
-		// there: this catches a truncation that regrew past the position
-		// with the same first bytes (a header repeated at each rotation).
-		t, err := tailAt(f.cur.in.File(), plain, f.markOff, f.mark.n)
-		truncated = err != nil || t.sum != f.mark.sum
-	}
-	off := f.cur.lr.Offset()
-	if !truncated {
-		if f.fp.n < FingerprintLen && fi.Size() > int64(f.fp.n) {
-			f.fp, _ = fingerprintOf(f.cur.in.File(), plain)
+		if len(found) == 0 {
+			f.gap = &GapError{Path: f.path, Entry: e}
 		}
-		if off != f.markOff {
-			f.mark, _ = tailAt(f.cur.in.File(), plain, off, int(min(off, FingerprintLen)))
-			f.markOff = int64(f.mark.n) // 0 if it failed
-			if f.markOff > 0 {
-				f.markOff = off
-			}
+		for _, g := range found {
+			f.prep(g)
 		}
-		return nil
+		segs = found
 	}
-	// Copytruncate: finish the old content from its copy, if any.
-	e := Entry{Path: f.path, Dev: f.cur.dev, Inode: f.cur.ino, Offset: off,
-		Line: f.cur.lr.LineNo(), FPLen: f.fp.n, FP: f.fp.hex()}
-	if f.markOff == off && f.mark.n > 0 {
-		e.TailLen, e.Tail = f.mark.n, f.mark.hex()
+	f.queue = append(f.queue, segs...)
+	f.setPrev(segs)
+	// The file at the path (copytruncated in place, or a new one) is
+	// opened again once the queue is drained, reading first whatever was
+	// rotated away meanwhile.
+	if f.cur != f.last && (!intact || same) {
+		f.drop(f.cur)
 	}
-	if f.fp.n > 0 {
-		if segs, err := rotated(f.path, e, f.cur.dev, f.cur.ino); err == nil {
-			for _, s := range segs[min(1, len(segs)):] {
-				s.close() // only the copy itself; newer ones were read already
-			}
-			if len(segs) > 0 {
-				segs[0].lr.CompleteOnly = false
-				segs[0].lr.Max = f.opts.Max
-				f.queue = append(f.queue, segs[0])
-			}
-		}
-	}
-	if err := f.cur.seek(0, 0); err != nil {
-		return err
-	}
-	f.fp, _ = fingerprintOf(f.cur.in.File(), plain)
-	f.mark, f.markOff = fingerprint{}, 0
+	f.cur = nil
 	return nil
 }
 
-// missed returns the rotated generations newer than the followed one,
-// oldest first, skipping the file now at the path (dev, ino): found by the
-// followed generation's fingerprint among the path's siblings, as Resume
-// does. It returns nothing when the followed generation is no longer
-// among them (deleted, or renamed over).
-func (f *Follower) missed(dev, ino uint64) []*segment {
-	segs, err := rotated(f.path, f.cur.entry(f.path), dev, ino)
+// unread returns the rotated generations newer than prev (all of them
+// when there was none), oldest first, skipping the file at the path, cur,
+// and copies of it still in progress (a copytruncate that has copied but
+// not yet truncated), and makes the newest of them prev. It returns
+// nothing when prev is unknown or no longer found.
+func (f *Follower) unread(cur *segment) []*segment {
+	dev, ino := cur.dev, cur.ino
+	var segs []*segment
+	switch {
+	case f.prev.set:
+		found, err := rotated(f.path, f.prev.e, dev, ino)
+		if err != nil || len(found) == 0 {
+			return nil
+		}
+		found[0].close() // prev itself, queued already
+		segs = found[1:]
+	case f.prev.none:
+		names, err := siblings(f.path)
+		if err != nil {
+			return nil
+		}
+		for i := len(names) - 1; i >= 0; i-- {
+			g, err := openSegment(names[i])
+			if err != nil {
+				continue
+			}
+			if (g.dev != 0 || g.ino != 0) && g.dev == dev && g.ino == ino {
+				g.close()
+				continue
+			}
+			segs = append(segs, g)
+		}
+	default:
+		return nil
+	}
+	head, _ := prefix(cur.in.File(), cur.in.codec, FingerprintLen)
+	kept := segs[:0]
+	for _, g := range segs {
+		if len(head) > 0 && sameStart(head, g) {
+			g.close() // a copy of cur in progress: read through cur
+			continue
+		}
+		f.prep(g)
+		kept = append(kept, g)
+	}
+	f.setPrev(kept)
+	return kept
+}
+
+// sameStart reports whether g's content and head agree on their common
+// length (g may be a copy of head's file still being written).
+func sameStart(head []byte, g *segment) bool {
+	b, err := prefix(g.in.File(), g.in.codec, len(head))
+	if err != nil || len(b) == 0 {
+		return false
+	}
+	n := min(len(b), len(head))
+	return string(b[:n]) == string(head[:n])
+}
+
+// setPrev makes the last of segs, if any, the newest generation queued.
+func (f *Follower) setPrev(segs []*segment) {
+	if len(segs) > 0 {
+		f.prev.e, f.prev.set, f.prev.none = segs[len(segs)-1].identity(f.path), true, false
+	}
+}
+
+// fingerprintAt fingerprints the file at path.
+func fingerprintAt(path string) (fingerprint, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return fingerprint{}, err
+	}
+	defer fh.Close()
+	return fingerprintOf(fh, plain)
+}
+
+// newer returns the rotated generations newer than the one e was taken
+// from, oldest first, skipping the file now at the path (dev, ino): found
+// by e's fingerprint and position check among the path's siblings, as
+// Resume does. It returns nothing when that generation is no longer among
+// them (deleted, or renamed over).
+func (f *Follower) newer(e Entry, dev, ino uint64) []*segment {
+	segs, err := rotated(f.path, e, dev, ino)
 	if err != nil || len(segs) == 0 {
 		return nil
 	}
 	segs[0].close() // the followed generation itself, read through f.cur
-	newer := segs[1:]
-	for _, s := range newer {
-		s.lr.CompleteOnly = false
-		s.lr.Max = f.opts.Max
+	for _, s := range segs[1:] {
+		f.prep(s)
 	}
-	return newer
+	return segs[1:]
 }
 
 // wait sleeps for the poll interval or until ctx is done.

@@ -167,6 +167,20 @@ func TestFollow(t *testing.T) {
 				want: []string{"mail.log.1:3:b", "mail.log:1:" + hdr, "mail.log:2:xx", "mail.log:3:yy"}},
 			{ops: []fsOp{appendLog("mail.log", "zz\n")}, want: []string{"mail.log:4:zz"}},
 		}},
+		// Regressions (issue 10): two rotations within one poll interval,
+		// at least one of them a copytruncate, lost the lines between.
+		{name: "copytruncate, lines, copytruncate", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{appendLog("mail.log", "b\n"), copyTruncate("mail.log", "mail.log.1"), appendLog("mail.log", "c1\nc2\n"),
+				rename("mail.log.1", "mail.log.2"), copyTruncate("mail.log", "mail.log.1"), appendLog("mail.log", "d\n")},
+				want: []string{"mail.log.2:2:b", "mail.log.1:1:c1", "mail.log.1:2:c2", "mail.log:1:d"}},
+		}},
+		{name: "copytruncate, lines, create", steps: []resumeStep{
+			{ops: []fsOp{appendLog("mail.log", "a\n")}, want: []string{"mail.log:1:a"}},
+			{ops: []fsOp{appendLog("mail.log", "b\n"), copyTruncate("mail.log", "mail.log.1"), appendLog("mail.log", "c1\nc2\n"),
+				rename("mail.log.1", "mail.log.2"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "d\n")},
+				want: []string{"mail.log.2:2:b", "mail.log.1:1:c1", "mail.log.1:2:c2", "mail.log:1:d"}},
+		}},
 		{name: "copytruncate without a copy", steps: []resumeStep{
 			{ops: []fsOp{appendLog("mail.log", "a\nb\n")}, want: []string{"mail.log:1:a", "mail.log:2:b"}},
 			{ops: []fsOp{copyTruncate("mail.log", "elsewhere"), appendLog("mail.log", "xx\nyy\n")},

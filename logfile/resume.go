@@ -3,6 +3,7 @@ package logfile
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -91,6 +92,17 @@ func (s *segment) entry(path string) Entry {
 		if t, err := tailAt(s.in.File(), s.in.codec, e.Offset, int(min(e.Offset, FingerprintLen))); err == nil {
 			e.TailLen, e.Tail = t.n, t.hex()
 		}
+	}
+	return e
+}
+
+// identity returns an Entry naming s without a position: its device,
+// inode and fingerprint, for finding it again among the rotated
+// generations (under another name, compressed) with rotated.
+func (s *segment) identity(path string) Entry {
+	e := Entry{Path: path, Dev: s.dev, Inode: s.ino}
+	if fp, err := fingerprintOf(s.in.File(), s.in.codec); err == nil {
+		e.FPLen, e.FP = fp.n, fp.hex()
 	}
 	return e
 }
@@ -188,6 +200,23 @@ func siblings(path string) ([]string, error) {
 	return byName, nil
 }
 
+// Rotated returns the rotated generations of path found next to it (next
+// to the file a symbolic link points to, then next to the link), oldest
+// first, in the order Resume and Follow read them: by their last write,
+// then by name; of two names for one generation only the uncompressed
+// one. A first run with no saved position reads them before path.
+func Rotated(path string) ([]string, error) {
+	if target, ok := linkTarget(path); ok {
+		if names, err := siblings(target); err == nil && len(names) > 0 {
+			slices.Reverse(names)
+			return names, nil
+		}
+	}
+	names, err := siblings(path)
+	slices.Reverse(names)
+	return names, err
+}
+
 // compressedName reports whether name ends in a compression suffix.
 func compressedName(name string) bool {
 	return strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".bz2") || undecodable(name)
@@ -206,7 +235,7 @@ func undecodable(name string) bool {
 
 // rotated finds the rotated generation of path that e was saved from,
 // skipping the generation identified by skipDev/skipIno (the current
-// file). It returns that generation positioned at e.Offset followed by
+// file, also when it was renamed in the meantime). It returns that generation positioned at e.Offset followed by
 // every newer rotated generation from their start, oldest first. It
 // returns nothing if no generation continues e (fingerprint and position
 // check).
@@ -284,6 +313,12 @@ func rotatedIn(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error
 				closeAll(segs)
 				return nil, err
 			}
+			if (n.dev != 0 || n.ino != 0) && n.dev == skipDev && n.ino == skipIno {
+				// The file at the path, renamed since it was looked
+				// at: it is read as the current file.
+				n.close()
+				continue
+			}
 			segs = append(segs, n)
 		}
 		return segs, nil
@@ -297,21 +332,46 @@ func closeAll(segs []*segment) {
 	}
 }
 
+// A GapError says that the generation holding a saved position is gone
+// (rotated away more often than the rotation scheme keeps generations, or
+// deleted) before its end was read: what was logged after the position
+// until the start of what is read now is missing.
+type GapError struct {
+	Path  string // the log, as given to Resume or Follow
+	Entry Entry  // the saved position
+}
+
+// Error names the log and the position after which lines are missing.
+func (e *GapError) Error() string {
+	return fmt.Sprintf("%s: the rotated file holding the saved position (after line %d) is gone: lines logged after it until the start of the current file are missing (rotated away or deleted before they were read)", e.Path, e.Entry.Line)
+}
+
 // resolve opens the generations to read, in order, to continue path from
 // e; see Resume. The last one is the current file unless it is missing.
-func resolve(path string, e Entry) ([]*segment, error) {
+// It returns a *GapError with the current file when no generation
+// continues e.
+func resolve(path string, e Entry) ([]*segment, *GapError, error) {
+	segs, ok, err := resolveSegs(path, e)
+	if err != nil || ok || e.IsZero() {
+		return segs, nil, err
+	}
+	return segs, &GapError{Path: path, Entry: e}, nil
+}
+
+// resolveSegs is resolve; ok reports whether a generation continues e.
+func resolveSegs(path string, e Entry) ([]*segment, bool, error) {
 	cur, err := openSegment(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, false, err
 	}
 	if cur != nil {
 		cur.current = true
 	}
 	if e.IsZero() {
 		if cur == nil {
-			return nil, err
+			return nil, false, err
 		}
-		return []*segment{cur}, nil
+		return []*segment{cur}, true, nil
 	}
 	// The file at path continues e if it is the same file, or if it
 	// holds e's fingerprint and position check: the same content under
@@ -321,15 +381,15 @@ func resolve(path string, e Entry) ([]*segment, error) {
 		ok, perr := cur.position(e)
 		if perr != nil {
 			cur.close()
-			return nil, perr
+			return nil, false, perr
 		}
 		if ok {
-			return []*segment{cur}, nil
+			return []*segment{cur}, true, nil
 		}
 		// A compressed file at path, shorter than e: reopen it unread.
 		cur.close()
 		if cur, err = openSegment(path); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		cur.current = true
 	}
@@ -342,15 +402,15 @@ func resolve(path string, e Entry) ([]*segment, error) {
 		if cur != nil {
 			cur.close()
 		}
-		return nil, rerr
+		return nil, false, rerr
 	}
 	if cur == nil {
 		if len(segs) == 0 {
-			return nil, err
+			return nil, false, err
 		}
-		return segs, nil
+		return segs, true, nil
 	}
-	return append(segs, cur), nil
+	return append(segs, cur), len(segs) > 0, nil
 }
 
 // A Resumer reads a log from a saved Entry to its current end, through
@@ -361,6 +421,7 @@ type Resumer struct {
 	segs   []*segment
 	i      int
 	broken bool // reading segs[i], a finished generation, failed
+	gap    *GapError
 }
 
 // Resume opens path to continue reading from e (the zero Entry: from the
@@ -375,7 +436,8 @@ type Resumer struct {
 //     path.2, …) that carries e's fingerprint and position check is read
 //     from e.Offset, then any newer rotated generations, then the current
 //     file from the start. If no generation continues e (for example it
-//     was deleted), only the current file is read, from the start.
+//     was deleted), only the current file is read, from the start, and
+//     Gap reports it.
 //   - if the current file is empty after a rotation, it is left out: the
 //     writer may still be appending to the rotated generation, whose last
 //     line is then held back like the current file's.
@@ -385,7 +447,7 @@ type Resumer struct {
 // generation are returned; a final line without "\n" is read by the next
 // run. Call Close when done.
 func Resume(path string, e Entry) (*Resumer, error) {
-	segs, err := resolve(path, e)
+	segs, gap, err := resolve(path, e)
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +462,18 @@ func Resume(path string, e Entry) (*Resumer, error) {
 	for _, s := range segs[:len(segs)-1] {
 		s.lr.CompleteOnly = false // finished generations: the last line is final
 	}
-	return &Resumer{path: path, segs: segs}, nil
+	return &Resumer{path: path, segs: segs, gap: gap}, nil
+}
+
+// Gap returns a *GapError when no generation continues the entry Resume
+// was given (it was rotated away or deleted before it was read to its
+// end): the current file is then read from its start, and the lines in
+// between are missing. It returns nil otherwise.
+func (r *Resumer) Gap() error {
+	if r.gap == nil {
+		return nil
+	}
+	return r.gap
 }
 
 // Next returns the next line, moving on through the generations, or

@@ -681,3 +681,42 @@ func TestResumeUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeGap: when the generation holding the saved position is gone
+// (rotate 1 and two rotations between runs), Resume still reads what is
+// there but reports the gap, naming the log and what is missing.
+func TestResumeGap(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	var st State
+	appendLog("mail.log", "a\n")(t, dir)
+	resumeRun(t, &st, dir, path)
+	for _, op := range []fsOp{appendLog("mail.log", "b\n"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "c\n"),
+		remove("mail.log.1"), rename("mail.log", "mail.log.1"), appendLog("mail.log", "d\n")} {
+		op(t, dir)
+	}
+	rs, err := Resume(path, st.Entry(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	gap := rs.Gap()
+	var ge *GapError
+	if !errors.As(gap, &ge) || ge.Path != path || !strings.Contains(gap.Error(), path) || !strings.Contains(gap.Error(), "after line 1") {
+		t.Fatalf("Gap() = %v, want a *GapError naming %s and line 1", gap, path)
+	}
+	if line, err := rs.Next(); err != nil || string(line) != "d" {
+		t.Errorf("then %q, %v; want d", line, err)
+	}
+	// Unchanged or rotated normally: no gap.
+	st.Set(path, rs.Commit())
+	appendLog("mail.log", "e\n")(t, dir)
+	rs2, err := Resume(path, st.Entry(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs2.Close()
+	if g := rs2.Gap(); g != nil {
+		t.Errorf("Gap() = %v on a plain append", g)
+	}
+}

@@ -175,7 +175,7 @@ func failedSummary(failing []rules.Finding, th rules.Threshold) string {
 	for i, n := range names {
 		why := "at or above " + th.String()
 		if n == ruleMalformed {
-			why = "always fails: a login-looking line that cannot be read; a customised Dovecot login_log_format_elements can be declared in --config ([parse] login_log_format_elements)"
+			why = "always fails: a login-looking line that cannot be read, or an over-long line from a mail program; a customised Dovecot login_log_format_elements can cause it"
 		}
 		parts[i] = fmt.Sprintf("%d %s (%s)", count[n], n, why)
 	}

@@ -41,16 +41,66 @@ func (s *fileSource) Name() string          { return displayName(s.in.Name()) }
 func (s *fileSource) LineNo() int           { return s.lr.LineNo() }
 func (s *fileSource) Long() int             { return s.lr.Long() }
 
-// followSource adapts a Follower, whose Next waits, to lineSource.
+// followSource adapts a Follower, whose Next waits, to lineSource. With
+// save set it also saves the position now and then (see saveEvery),
+// between lines, so a follower killed hard repeats little.
 type followSource struct {
 	ctx context.Context
 	f   *logfile.Follower
+	gap func(error) // told of lines found missing (a rotated file gone)
+
+	save     func() error
+	interval time.Duration // save this often while there is new output
+	saved    time.Time     // when save last ran
+	moved    bool          // lines were returned since
+	output   bool          // and printed something
 }
 
-func (s *followSource) Next() ([]byte, error) { return s.f.Next(s.ctx) }
-func (s *followSource) Name() string          { return s.f.Name() }
-func (s *followSource) LineNo() int           { return s.f.LineNo() }
-func (s *followSource) Long() int             { return s.f.Long() }
+// saveEvery is how often a follower saves its position when lines came
+// that printed nothing; with new output it saves every poll interval.
+const saveEvery = time.Minute
+
+// Next returns the next line. Every line returned before was fully
+// handled by then, so a save here keeps delivery at least once.
+func (s *followSource) Next() ([]byte, error) {
+	for {
+		if s.save != nil && s.moved && !time.Now().Before(s.due()) {
+			if err := s.save(); err != nil {
+				return nil, err
+			}
+			s.saved, s.moved, s.output = time.Now(), false, false
+		}
+		ctx, cancel := s.ctx, context.CancelFunc(func() {})
+		if s.save != nil && s.moved {
+			ctx, cancel = context.WithDeadline(s.ctx, s.due())
+		}
+		line, err := s.f.Next(ctx)
+		cancel()
+		if g := s.f.Gap(); g != nil && s.gap != nil {
+			s.gap(g)
+		}
+		switch {
+		case err == nil:
+			s.moved = true
+			return line, nil
+		case errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil:
+			continue // time to save
+		}
+		return nil, err
+	}
+}
+
+// due returns when the next save is due.
+func (s *followSource) due() time.Time {
+	if s.output {
+		return s.saved.Add(s.interval)
+	}
+	return s.saved.Add(saveEvery)
+}
+
+func (s *followSource) Name() string { return s.f.Name() }
+func (s *followSource) LineNo() int  { return s.f.LineNo() }
+func (s *followSource) Long() int    { return s.f.Long() }
 
 // displayName names stdin in evidence and errors.
 func displayName(path string) string {
@@ -504,13 +554,22 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 		entry := st.Entry(path)
 		if entry.IsZero() {
 			// The first run of this log has no position to resume
-			// the rotated generations from: those named (mail.log*)
-			// are read whole first, oldest first, as without --state.
+			// the rotated generations from: they are read whole
+			// first, oldest first, as without --state, those found
+			// next to the log and those named (mail.log*) alike, so
+			// a first run killed before its first save and followed
+			// by a rotation does not leave them unread for good.
 			// One not there (yet) is passed over, as on later runs.
+			gens, err := logfile.Rotated(path)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				ie.errs = append(ie.errs, err)
+			}
 			for _, g := range logfile.SortOldestFirst(paths) {
-				if g == path || slices.Contains(live, g) || logfile.LogOf(g) != logfile.LogOf(path) {
-					continue
+				if g != path && !slices.Contains(live, g) && logfile.LogOf(g) == logfile.LogOf(path) && !slices.Contains(gens, g) {
+					gens = append([]string{g}, gens...) // named but not found as a generation: before them
 				}
+			}
+			for _, g := range p.once(gens) {
 				if err := p.scanFile(g, nil); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					if errors.Is(err, context.Canceled) {
 						return err
@@ -525,6 +584,10 @@ func (p *pipeline) scanState(statePath string, paths []string, output func() err
 			continue
 		}
 		p.sum.Files++
+		if gap := rs.Gap(); gap != nil {
+			// The rest is still read; the hole is reported (exit 3).
+			ie.errs = append(ie.errs, gap)
+		}
 		rs.SetOnLong(p.longLine(&p.parser, rs.Name))
 		check := p.newInput(path)
 		for {
@@ -583,8 +646,11 @@ func lockState(statePath string) (*logfile.FileLock, error) {
 // follow reads path as it grows until ctx is done. It starts after the
 // current end of the file unless fromStart is set; with a statePath it
 // continues from the saved position instead (the start, on the first
-// run) and saves the position reached when it stops, after the output
-// was flushed.
+// run) and saves the position reached (after the output was flushed) when
+// it stops, every interval while lines print something, and at least
+// every minute while lines come: a follower killed hard (OOM, a crash
+// loop) repeats little. Lines found missing (a rotated file gone before
+// it was read) are warned about at once and make the exit status 3.
 func (p *pipeline) follow(ctx context.Context, path string, fromStart bool, interval time.Duration, statePath string) error {
 	opts := logfile.FollowOptions{FromEnd: !fromStart, Interval: interval}
 	var st *logfile.State
@@ -600,10 +666,34 @@ func (p *pipeline) follow(ctx context.Context, path string, fromStart bool, inte
 		// Like a cron run, the first start reads the whole file.
 		opts.Entry, opts.FromEnd = st.Entry(path), false
 	}
-	f := logfile.Follow(path, opts)
+	var f *logfile.Follower
+	opts.OnLong = p.longLine(&p.parser, func() string { return f.Name() })
+	f = logfile.Follow(path, opts)
 	defer f.Close()
 	p.sum.Files++
-	err := p.run(&followSource{ctx: ctx, f: f})
+	var gaps inputError
+	src := &followSource{ctx: ctx, f: f, interval: interval, gap: func(err error) {
+		gaps.errs = append(gaps.errs, err)
+		if p.stderr != nil {
+			fmt.Fprintf(p.stderr, "mailaudit: warning: %v\n", err)
+		}
+	}}
+	if st != nil {
+		flush := p.flush
+		p.flush = func() error {
+			src.output = true
+			return flush()
+		}
+		src.saved = time.Now()
+		src.save = func() error {
+			if err := flush(); err != nil {
+				return err
+			}
+			st.Set(path, f.Entry())
+			return st.Save(statePath)
+		}
+	}
+	err := p.run(src)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -613,6 +703,10 @@ func (p *pipeline) follow(ctx context.Context, path string, fromStart bool, inte
 		}
 		st.Set(path, f.Entry())
 		err = errors.Join(err, st.Save(statePath))
+	}
+	if len(gaps.errs) > 0 {
+		p.sum.InputErrors += len(gaps.errs)
+		err = errors.Join(err, &gaps)
 	}
 	return errors.Join(err, p.saveUsers())
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailaudit/mailaudit/logfile"
 )
 
 // sample is the repository's sample log, the one README's run command uses.
@@ -550,5 +552,102 @@ func TestScanMergesLogs(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"rule":"success-after-failures"`) {
 		t.Errorf("no success-after-failures across the two logs:\n%s", out.String())
+	}
+}
+
+// TestScanFollowStateSavedWhileRunning: `scan -f --state` saves its
+// position while it runs (each interval with new output), so a kill -9
+// (OOM, a crash loop under Restart=on-failure) does not repeat everything
+// since the last clean stop (issue 10).
+func TestScanFollowStateSavedWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", noise)
+	state := filepath.Join(dir, "follow.state")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	args := append(append([]string{"scan"}, isolated(t)...), "--follow", "--state", state, "--interval", "10ms", "--events", "--format", "jsonl", log)
+	out := &lockedBuffer{}
+	done := make(chan int)
+	go func() { done <- mainContext(ctx, args, nil, out, &bytes.Buffer{}) }()
+	appendFile(t, log, loginA+loginB)
+	fi, err := os.Stat(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := logfile.LoadState(state)
+		if err == nil && st.Entry(log).Offset == fi.Size() {
+			break // saved while still running: nothing to repeat
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("state not saved while running (entry %+v, err %v); output:\n%s", st, err, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+// TestScanStateFirstRunReadsRotated: a first run (no saved position) of a
+// named log reads its rotated generations first, oldest first, as the
+// glob case does: a first run killed before its first save, followed by
+// a rotation, must not leave the rotated lines unread for good (issue 10).
+func TestScanStateFirstRunReadsRotated(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "mail.log.2.gz", "")
+	if err := os.Remove(filepath.Join(dir, "mail.log.2.gz")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "mail.log.1", loginA)
+	log := writeFile(t, dir, "mail.log", loginB)
+	state := filepath.Join(dir, "scan.state")
+	args := append(append([]string{"scan"}, isolated(t)...), "--state", state, "--events", "--format", "jsonl", log)
+	code, out, errb := runMain(args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	var users []string
+	for _, ev := range jsonlEvents(t, out) {
+		users = append(users, ev["user"].(string))
+	}
+	if got := strings.Join(users, ","); got != "alice@example.org,bob@example.org" {
+		t.Errorf("first run read %s, want alice (mail.log.1) then bob", got)
+	}
+	// The next run reads only what is new.
+	appendFile(t, log, loginC)
+	if code, out, errb = runMain(args...); code != exitOK || strings.Count(out, "\n") != 1 || !strings.Contains(out, "carol") {
+		t.Errorf("second run: exit %d, %q, %s", code, out, errb)
+	}
+}
+
+// TestScanStateGap: the rotated file holding the saved position is gone
+// (rotate 1, two rotations between runs): the run reads what is there
+// but exits 3 naming the log and what is missing (issue 10).
+func TestScanStateGap(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", loginA)
+	state := filepath.Join(dir, "scan.state")
+	args := append(append([]string{"scan"}, isolated(t)...), "--state", state, "--events", "--format", "jsonl", log)
+	if code, _, errb := runMain(args...); code != exitOK {
+		t.Fatalf("first run: exit %d: %s", code, errb)
+	}
+	appendFile(t, log, loginB)
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "mail.log", noise)
+	if err := os.Rename(log, log+".1"); err != nil { // rotate 1: the old .1 is gone
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "mail.log", loginC)
+	code, out, errb := runMain(args...)
+	if code != exitError || !strings.Contains(errb, log+": the rotated file holding the saved position (after line 1) is gone") {
+		t.Errorf("exit %d, stderr %q; want 3 naming %s and the gap", code, errb, log)
+	}
+	if !strings.Contains(out, "carol") {
+		t.Errorf("what is there was not read: %q", out)
 	}
 }
