@@ -67,6 +67,8 @@ on top.
 			return usagef("no command given")
 		},
 	}
+	root.Version = versionString()
+	root.SetVersionTemplate("mailaudit {{.Version}}\n")
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
@@ -90,6 +92,7 @@ on top.
 		newBaselineCmd(e),
 		newRangesCmd(e),
 		newReportCmd(e),
+		newVersionCmd(e),
 	)
 	// Unknown subcommands and bad args are usage errors too.
 	for _, c := range root.Commands() {
