@@ -49,6 +49,7 @@ func TestLayering(t *testing.T) {
 		"logfile":             {"internal/atomicfile"},
 		"ipranges":            {"internal/atomicfile"},
 		"internal/atomicfile": nil,
+		"notify":              {"internal/atomicfile"},
 		"internal/geoiptest":  nil,
 		"loggen":              nil,
 		"rules":               {"parse", "ipranges"},
