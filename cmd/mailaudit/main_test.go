@@ -50,6 +50,7 @@ func TestLayering(t *testing.T) {
 		"ipranges":            {"internal/atomicfile"},
 		"internal/atomicfile": nil,
 		"notify":              {"internal/atomicfile"},
+		"metrics":             {"internal/atomicfile"},
 		"internal/geoiptest":  nil,
 		"loggen":              nil,
 		"rules":               {"parse", "ipranges"},
