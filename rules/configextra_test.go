@@ -21,7 +21,7 @@ func TestParseConfigExtra(t *testing.T) {
 		{"unknown key in the extra table", "[notify]\ntargets = []\nbogus = 1\n", "unknown key notify.bogus", 0},
 		{"unknown key of neither", "[nothing]\nx = 1\n", "unknown key nothing", 0},
 		{"wrong type in the extra table", "[notify]\ntargets = 3\n", "cfg.toml", 0},
-		{"syntax error", "x = 1\n[notify\n", "cfg.toml:2", 0},
+		{"syntax error", "x = 1\n[notify\n", "to end table name", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
