@@ -393,8 +393,8 @@ func sourceTime(s ipranges.SourceInfo) (time.Time, bool) {
 var microsoftSources = map[string]bool{"builtin": true, "o365": true, "azure": true}
 
 // staleRangesWarning returns the warning to print when the newest
-// Microsoft data in use is older than rangesStaleAfter, or "".
-func staleRangesWarning(srcs []ipranges.SourceInfo, now time.Time) string {
+// Microsoft data in use is older than maxAge, or "".
+func staleRangesWarning(srcs []ipranges.SourceInfo, now time.Time, maxAge time.Duration) string {
 	var newest time.Time
 	for _, s := range srcs {
 		if !microsoftSources[s.Name] {
@@ -404,7 +404,7 @@ func staleRangesWarning(srcs []ipranges.SourceInfo, now time.Time) string {
 			newest = t
 		}
 	}
-	if newest.IsZero() || now.Sub(newest) <= rangesStaleAfter {
+	if newest.IsZero() || now.Sub(newest) <= maxAge {
 		return ""
 	}
 	return fmt.Sprintf("the newest Microsoft range data in use is from %s (%d days old): run `mailaudit ranges update` (as the user that runs mailaudit, or enable mailaudit-ranges-update.timer)",

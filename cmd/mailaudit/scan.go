@@ -399,7 +399,7 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 	if err != nil {
 		return nil, nil, err
 	}
-	if w := staleRangesWarning(cls.Sources(), time.Now()); w != "" {
+	if w := staleRangesWarning(cls.Sources(), time.Now(), rangesStaleAfter); w != "" {
 		fmt.Fprintln(e.stderr, "mailaudit: warning:", w)
 	}
 	var eng *rules.Engine
