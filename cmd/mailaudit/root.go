@@ -94,6 +94,7 @@ on top.
 		newReportCmd(e),
 		newVersionCmd(e),
 	)
+	registerCompletions(root)
 	// Unknown subcommands and bad args are usage errors too.
 	for _, c := range root.Commands() {
 		wrapArgs(c)
