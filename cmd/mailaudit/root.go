@@ -35,6 +35,10 @@ func mainContext(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	return code
 }
 
+// hiddenCommands are added to the root by files built with tags (the
+// gendoc command of packaging/deb.sh).
+var hiddenCommands []func(*env) *cobra.Command
+
 const exitHelp = `
 Exit status:
   0  ok
@@ -94,6 +98,9 @@ on top.
 		newReportCmd(e),
 		newVersionCmd(e),
 	)
+	for _, h := range hiddenCommands {
+		root.AddCommand(h(e))
+	}
 	registerCompletions(root)
 	// Unknown subcommands and bad args are usage errors too.
 	for _, c := range root.Commands() {
