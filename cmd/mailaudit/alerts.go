@@ -226,7 +226,9 @@ func (a *alerts) findings(ctx context.Context, fs []rules.Finding) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := a.notifier.Send(ctx, items); err != nil {
+	// A stop (SIGTERM to a follower) lets the delivery under way finish,
+	// within its own timeouts, rather than leave it half done.
+	if err := a.notifier.Send(context.WithoutCancel(ctx), items); err != nil {
 		fmt.Fprintln(a.stderr, "mailaudit:", err)
 		a.failed = append(a.failed, err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -405,5 +406,51 @@ func TestStaleRangesWarning(t *testing.T) {
 				t.Errorf("staleRangesWarning = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestFollowNotifiesAndWritesMetrics: a follower notifies each finding as
+// it becomes certain and leaves the metrics file behind when stopped.
+func TestFollowNotifiesAndWritesMetrics(t *testing.T) {
+	dir := t.TempDir()
+	log := sampleLog(t, dir)
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	prom := filepath.Join(dir, "m.prom")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	args := []string{"scan", "--no-geoip", "--cache-dir", dir, "--state-dir", dir, "--follow", "--from-start", "--interval", "5ms",
+		"--format", "jsonl", "--notify", srv.URL, "--metrics-file", prom, log}
+	done := make(chan int)
+	go func() { done <- mainContext(ctx, args, nil, &lockedBuffer{}, &lockedBuffer{}) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rcv.mu.Lock()
+		n := len(rcv.bodies)
+		rcv.mu.Unlock()
+		if n >= 3 { // brute-force, password-spray, success-after-failures
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d findings notified while following, want 3", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the follower reads the rest
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	bodies, _, _ := rcv.take()
+	for _, b := range bodies {
+		var f map[string]any
+		if err := json.Unmarshal([]byte(b), &f); err != nil || (f["severity"] != "high" && f["severity"] != "critical") {
+			t.Errorf("notified %s (%v): want findings of high or worse", b, err)
+		}
+	}
+	fams := parseProm(t, prom)
+	if got := sumOf(fams[metLines], nil); got != 38 {
+		t.Errorf("%s = %v after following the 38-line sample", metLines, got)
 	}
 }
