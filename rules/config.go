@@ -263,28 +263,53 @@ func LoadConfig(path string) (Config, error) {
 // ParseConfig reads a TOML configuration from r over DefaultConfig; name
 // is used in error messages.
 func ParseConfig(r io.Reader, name string) (Config, error) {
+	return ParseConfigExtra(r, name, nil)
+}
+
+// ParseConfigExtra is ParseConfig for a file that also holds the settings
+// of other parts of the program: the same text is decoded into extra too
+// (a pointer to a struct with toml tags; nil for none), and a key is
+// unknown only when neither takes it.
+func ParseConfigExtra(r io.Reader, name string, extra any) (Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	takenByExtra := map[string]bool{}
+	if extra != nil {
+		md, err := toml.Decode(string(data), extra)
+		if err != nil {
+			return Config{}, tomlError(name, err)
+		}
+		undecoded := map[string]bool{}
+		for _, k := range md.Undecoded() {
+			undecoded[k.String()] = true
+		}
+		for _, k := range md.Keys() {
+			if !undecoded[k.String()] {
+				takenByExtra[k.String()] = true
+			}
+		}
+	}
 	cfg := DefaultConfig()
 	// Decoding appends to slices it finds set; start Report empty so a
 	// file's list replaces the default one.
 	def := cfg.NewDevice.Report
 	cfg.NewDevice.Report = nil
-	md, err := toml.NewDecoder(r).Decode(&cfg)
+	md, err := toml.Decode(string(data), &cfg)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			msg := strings.TrimPrefix(pe.Message, "toml: ")
-			if pe.LastKey != "" {
-				msg = pe.LastKey + ": " + msg
-			}
-			return Config{}, fmt.Errorf("%s:%d: %s", name, pe.Position.Line, msg)
-		}
-		// Type mismatches come as "toml: line N (last key "k"): …".
-		return Config{}, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "toml: "))
+		return Config{}, tomlError(name, err)
 	}
 	if !md.IsDefined("new_device", "report") {
 		cfg.NewDevice.Report = def
 	}
-	if u := md.Undecoded(); len(u) > 0 {
+	var u []toml.Key
+	for _, k := range md.Undecoded() {
+		if !takenByExtra[k.String()] {
+			u = append(u, k)
+		}
+	}
+	if len(u) > 0 {
 		var keys []string
 		for i, k := range u {
 			// Leave out a table whose keys are listed too.
@@ -299,6 +324,20 @@ func ParseConfig(r io.Reader, name string) (Config, error) {
 		return Config{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return cfg, nil
+}
+
+// tomlError names the file, line and key of a TOML decoding error.
+func tomlError(name string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := strings.TrimPrefix(pe.Message, "toml: ")
+		if pe.LastKey != "" {
+			msg = pe.LastKey + ": " + msg
+		}
+		return fmt.Errorf("%s:%d: %s", name, pe.Position.Line, msg)
+	}
+	// Type mismatches come as "toml: line N (last key "k"): …".
+	return fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "toml: "))
 }
 
 // Validate reports the values of c that are out of range, naming each by

@@ -17,6 +17,7 @@ import (
 const ruleMalformed = "malformed-login-line"
 
 type checkOptions struct {
+	alert  alertFlags
 	input  inputFlags
 	rules  ruleFlags
 	ranges rangeFlags
@@ -61,7 +62,7 @@ fails the check (rule ` + ruleMalformed + `) whatever --fail-on says.
 				// back to the default silently.
 				return usagef("--fail-on is empty: give a severity or rule names")
 			}
-			return runCheck(e, &o, args)
+			return runCheck(cmd, e, &o, args)
 		},
 	}
 	fs := cmd.Flags()
@@ -73,13 +74,14 @@ fails the check (rule ` + ruleMalformed + `) whatever --fail-on says.
 	o.rules.register(fs)
 	o.ranges.register(fs)
 	o.filter.register(fs)
+	o.alert.register(fs)
 	return cmd
 }
 
 // checkFormats are the formats check writes.
 var checkFormats = []report.Format{report.Table, report.JSON, report.JSONL, report.CSV, report.GitHub}
 
-func runCheck(e *env, o *checkOptions, args []string) (err error) {
+func runCheck(cmd *cobra.Command, e *env, o *checkOptions, args []string) (err error) {
 	f, err := parseFormat(o.format, checkFormats...)
 	if err != nil {
 		return err
@@ -113,6 +115,12 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
 	p.strict = true // an input with no mail program's line fails closed
+	a, err := newAlerts(cmd, e, &o.alert, o.rules.settings, o.state, false)
+	if err != nil {
+		return err
+	}
+	p.setAlerts(cmd.Context(), a)
+	defer func() { err = errors.Join(err, a.finish()) }()
 	bw := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer bw.Flush()
 	out, err := o.width.page(e, bw)
@@ -123,12 +131,17 @@ func runCheck(e *env, o *checkOptions, args []string) (err error) {
 	output := func() error {
 		p.prog.finish()
 		failing = failing[:0]
-		for _, fd := range p.rules.Flush() {
+		all := p.rules.Flush()
+		for _, fd := range all {
 			if th.Matches(fd) {
 				failing = append(failing, fd)
 			}
 		}
-		failing = append(failing, malformedFindings(p.sum)...)
+		malformed := malformedFindings(p.sum)
+		failing = append(failing, malformed...)
+		// Notified after the output, before --state is saved: a run
+		// killed in between notifies again (the memory stops repeats).
+		defer p.alert.findings(p.ctx, append(all, malformed...))
 		if f == report.Table && len(failing) == 0 {
 			// A clean check prints nothing for a person (the exit
 			// status says it): cron mails only runs that found

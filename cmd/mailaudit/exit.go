@@ -48,8 +48,10 @@ func exitCode(err error) int {
 	case errors.Is(err, errFindings):
 		// Input errors win over findings: a check that could not read
 		// everything must not look like an ordinary failing check.
+		// So do notifications that could not be delivered.
 		var in *inputError
-		if errors.As(err, &in) {
+		var de deliveryError
+		if errors.As(err, &in) || errors.As(err, &de) {
 			return exitError
 		}
 		return exitFindings

@@ -17,6 +17,16 @@ import (
 var update = flag.Bool("update", false, "rewrite golden sections in testdata/script/*.txtar")
 
 func TestMain(m *testing.M) {
+	// Hermetic: the machine's /etc/mailaudit is not read, and the age of
+	// the built-in ranges is not warned about, unless a script asks (the
+	// variables reach the scripts' mailaudit, which is this binary).
+	etcConfig = os.Getenv("MAILAUDIT_TEST_ETC_CONFIG")
+	if etcConfig == "" {
+		etcConfig = filepath.Join(os.TempDir(), "mailaudit-test-no-such-dir", "mailaudit.toml")
+	}
+	if os.Getenv("MAILAUDIT_TEST_STALE_RANGES") == "" {
+		rangesStaleAfter = 1 << 62
+	}
 	testscript.Main(m, map[string]func(){
 		"mailaudit": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
@@ -35,6 +45,8 @@ func TestScript(t *testing.T) {
 			e.Setenv("XDG_CACHE_HOME", filepath.Join(e.WorkDir, ".cache"))
 			e.Setenv("XDG_STATE_HOME", filepath.Join(e.WorkDir, ".state"))
 			e.Setenv("HOME", e.WorkDir)
+			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
+			e.Setenv("MAILAUDIT_TEST_ETC_CONFIG", filepath.Join(e.WorkDir, "etc", "mailaudit", "mailaudit.toml"))
 			return nil
 		},
 	})
@@ -49,6 +61,8 @@ func TestLayering(t *testing.T) {
 		"logfile":             {"internal/atomicfile"},
 		"ipranges":            {"internal/atomicfile"},
 		"internal/atomicfile": nil,
+		"notify":              {"internal/atomicfile"},
+		"metrics":             {"internal/atomicfile"},
 		"internal/geoiptest":  nil,
 		"loggen":              nil,
 		"rules":               {"parse", "ipranges"},

@@ -156,6 +156,11 @@ type pipeline struct {
 	// usersDir after each recurring run (--state, --follow).
 	users    *report.Users
 	usersDir string
+
+	// alert, when set, notifies findings and counts for --metrics-file;
+	// ctx bounds its deliveries.
+	alert *alerts
+	ctx   context.Context
 }
 
 // inputCheck is what the pipeline learns about one input beyond its
@@ -207,9 +212,29 @@ func (p *pipeline) longLine(parser *parse.Parser, name func() string) func(int, 
 		if p.in != nil {
 			p.in.mail = true
 		}
+		if m := p.met(); m != nil {
+			m.malformed.Add(1)
+		}
 		p.malformed++
 		p.sum.AddMalformed(parse.Event{Program: prog, File: name(), Line: line,
 			Reason: fmt.Sprintf("a line over %d KiB from a mail program was skipped unread", logfile.DefaultMax>>10)})
+	}
+}
+
+// met returns the metrics counters, or nil.
+func (p *pipeline) met() *runMetrics {
+	if p.alert == nil {
+		return nil
+	}
+	return p.alert.met
+}
+
+// setAlerts attaches a (nil: none) to p and gives its metrics the ages of
+// the range sources.
+func (p *pipeline) setAlerts(ctx context.Context, a *alerts) {
+	p.alert, p.ctx = a, ctx
+	if m := p.met(); m != nil {
+		m.ranges(p.cls.Sources(), time.Now())
 	}
 }
 
@@ -245,6 +270,9 @@ func (p *pipeline) nextEvent(parser *parse.Parser, src lineSource) (parse.Event,
 			return parse.Event{}, readError(src, err)
 		}
 		p.sum.Lines++
+		if m := p.met(); m != nil {
+			m.lines.Add(1)
+		}
 		if p.prog != nil {
 			p.prog.tick(len(line) + 1)
 		}
@@ -261,6 +289,9 @@ func (p *pipeline) nextEvent(parser *parse.Parser, src lineSource) (parse.Event,
 		}
 		ev.File, ev.Line = src.Name(), src.LineNo()
 		if st == parse.Malformed {
+			if m := p.met(); m != nil {
+				m.malformed.Add(1)
+			}
 			p.malformed++
 			p.sum.AddMalformed(ev)
 			continue
@@ -296,6 +327,9 @@ func (p *pipeline) handle(ev parse.Event) error {
 	if p.users != nil {
 		p.users.Add(ev, o)
 	}
+	if m := p.met(); m != nil {
+		m.event(ev, o)
+	}
 	if p.observe != nil {
 		p.observe(ev, o)
 	}
@@ -314,6 +348,8 @@ func (p *pipeline) handle(ev parse.Event) error {
 				return err
 			}
 		}
+		// Live: each finding is notified as it becomes certain.
+		p.alert.findings(p.ctx, found)
 	}
 	if p.flush != nil && (p.events != nil || len(found) > 0) {
 		return p.flush()

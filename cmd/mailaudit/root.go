@@ -35,6 +35,10 @@ func mainContext(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	return code
 }
 
+// hiddenCommands are added to the root by files built with tags (the
+// gendoc command of packaging/deb.sh).
+var hiddenCommands []func(*env) *cobra.Command
+
 const exitHelp = `
 Exit status:
   0  ok
@@ -67,6 +71,8 @@ on top.
 			return usagef("no command given")
 		},
 	}
+	root.Version = versionString()
+	root.SetVersionTemplate("mailaudit {{.Version}}\n")
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
@@ -90,7 +96,12 @@ on top.
 		newBaselineCmd(e),
 		newRangesCmd(e),
 		newReportCmd(e),
+		newVersionCmd(e),
 	)
+	for _, h := range hiddenCommands {
+		root.AddCommand(h(e))
+	}
+	registerCompletions(root)
 	// Unknown subcommands and bad args are usage errors too.
 	for _, c := range root.Commands() {
 		wrapArgs(c)

@@ -73,6 +73,9 @@ type ruleFlags struct {
 	cfg      *rules.Config // loaded once by loadConfig
 	db       *baseline.DB  // the learned baseline, when --baseline is state
 	eng      *rules.Engine // the engine whose attack state db keeps
+	// settings are the config file's tables that are not rules (alerts,
+	// metrics), loaded with cfg.
+	settings fileSettings
 }
 
 // rulesStateName names the rules' attack state in the baseline database.
@@ -92,20 +95,33 @@ func (f *ruleFlags) saveState() error {
 }
 
 func (f *ruleFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.config, "config", "", "rules config `FILE` (TOML): thresholds, windows, severities")
+	fs.StringVar(&f.config, "config", "", "config `FILE` (TOML): rule thresholds, windows, severities, alerts, metrics (default: /etc/mailaudit/mailaudit.toml when present; for other users than root $XDG_CONFIG_HOME/mailaudit/mailaudit.toml first)")
 	fs.StringVar(&f.allow, "allow", "", "allowlist `FILE`: addresses, CIDRs, per-user and provider entries")
 	fs.StringVar(&f.stateDir, "state-dir", "", "`DIR` of the learned baseline (default: $XDG_STATE_HOME/mailaudit, ~/.local/state/mailaudit, /var/lib/mailaudit as root)")
 	fs.StringVar(&f.baseline, "baseline", "auto", "known devices per user, `MODE`: memory (this run only), state (learned across runs, in --state-dir), or auto (state with --state or --follow, else memory)")
 }
 
-// loadConfig returns the rules config of --config, or the defaults; it
-// reads the file once.
+// loadConfig returns the rules config of --config (or of the default
+// config file, when there is one), or the defaults; it reads the file once
+// and keeps its other tables in f.settings.
 func (f *ruleFlags) loadConfig() (rules.Config, error) {
 	if f.cfg == nil {
 		cfg := rules.DefaultConfig()
+		if f.config == "" {
+			p, err := defaultConfigFile()
+			if err != nil {
+				return cfg, err
+			}
+			f.config = p
+		}
 		if f.config != "" {
-			var err error
-			if cfg, err = rules.LoadConfig(f.config); err != nil {
+			file, err := os.Open(f.config)
+			if err != nil {
+				return cfg, err
+			}
+			cfg, err = rules.ParseConfigExtra(file, f.config, &f.settings)
+			file.Close()
+			if err != nil {
 				return cfg, err
 			}
 		}
@@ -175,6 +191,7 @@ func (f *ruleFlags) engine(persistent bool, providers []string) (eng *rules.Engi
 
 // scanOptions are scan's flags.
 type scanOptions struct {
+	alert    alertFlags
 	input    inputFlags
 	rules    ruleFlags
 	ranges   rangeFlags
@@ -222,7 +239,7 @@ the findings of the anomaly rules.
 			if o.interval <= 0 {
 				return usagef("--interval must be positive, not %v", o.interval)
 			}
-			return runScan(cmd.Context(), e, &o, args)
+			return runScan(cmd, e, &o, args)
 		},
 	}
 	fs := cmd.Flags()
@@ -238,13 +255,15 @@ the findings of the anomaly rules.
 	o.rules.register(fs)
 	o.ranges.register(fs)
 	o.filter.register(fs)
+	o.alert.register(fs)
 	return cmd
 }
 
 // scanFormats are the formats scan writes.
 var scanFormats = []report.Format{report.Table, report.JSON, report.JSONL, report.CSV, report.HTML}
 
-func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err error) {
+func runScan(cmd *cobra.Command, e *env, o *scanOptions, args []string) (err error) {
+	ctx := cmd.Context()
 	f, err := parseFormat(o.format, scanFormats...)
 	if err != nil {
 		return err
@@ -273,6 +292,15 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 	}
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
+	if _, err := o.rules.loadConfig(); err != nil {
+		return err
+	}
+	a, err := newAlerts(cmd, e, &o.alert, o.rules.settings, o.state, o.follow)
+	if err != nil {
+		return err
+	}
+	p.setAlerts(ctx, a)
+	defer func() { err = errors.Join(err, a.finish()) }()
 
 	bw := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer bw.Flush()
@@ -298,6 +326,8 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) (err er
 		}
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		p.ctx = ctx
+		defer a.tick(ctx)()
 		switch {
 		case f == report.Table:
 			// A person watching: every login and every finding, one
@@ -369,16 +399,21 @@ func (p *pipeline) output(out io.Writer, bw *bufio.Writer, f report.Format) erro
 		}
 		return bw.Flush()
 	}
+	found := p.rules.Flush()
 	var err error
 	if p.table != "" {
-		err = report.WriteScanTable(out, f, p.table, p.sum, p.rules.Flush())
+		err = report.WriteScanTable(out, f, p.table, p.sum, found)
 	} else {
-		err = report.WriteScan(out, f, p.sum, p.rules.Flush())
+		err = report.WriteScan(out, f, p.sum, found)
 	}
 	if err != nil {
 		return err
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	p.alert.findings(p.ctx, found)
+	return nil
 }
 
 // newPipeline builds the pipeline shared by scan, check and report from
@@ -409,6 +444,9 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 	if err := ff.checkProvider(cls.Providers()); err != nil {
 		cls.Close()
 		return nil, nil, err
+	}
+	if w := staleRangesWarning(cls.Sources(), time.Now(), rangesStaleAfter); w != "" {
+		fmt.Fprintln(e.stderr, "mailaudit: warning:", w)
 	}
 	var eng *rules.Engine
 	closeEng := func() error { return nil }
