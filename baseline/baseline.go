@@ -103,6 +103,7 @@ type DB struct {
 	pending  map[rowKey]*seen // learned, not yet written
 	known    map[rowKey]struct{}
 	users    map[string]struct{}   // users known to have rows
+	noUsers  map[string]struct{}   // users known to have none (until Learn)
 	anyKnown map[rules.Device]bool // KnownAnywhere answers
 	stats    map[string]*userStats // Since answers, kept current by Learn
 }
@@ -202,6 +203,7 @@ func (d *DB) reset() {
 	d.pending = make(map[rowKey]*seen)
 	d.known = make(map[rowKey]struct{})
 	d.users = make(map[string]struct{})
+	d.noUsers = make(map[string]struct{})
 	d.anyKnown = make(map[rules.Device]bool)
 	d.stats = make(map[string]*userStats)
 }
@@ -237,9 +239,17 @@ func (d *DB) HasUser(user string) (bool, error) {
 	if _, ok := d.users[user]; ok {
 		return true, nil
 	}
+	if _, ok := d.noUsers[user]; ok {
+		return false, nil
+	}
 	var one int
 	err := d.db.QueryRow(`SELECT 1 FROM devices WHERE user = ? LIMIT 1`, user).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
+		// Attacker-chosen names are asked about again and again.
+		if len(d.noUsers) >= maxCached {
+			clear(d.noUsers)
+		}
+		d.noUsers[user] = struct{}{}
 		return false, nil
 	}
 	if err != nil {
@@ -293,6 +303,7 @@ func (d *DB) Learn(user string, dev rules.Device, t time.Time) error {
 		return nil
 	}
 	d.pending[k] = &seen{first: ns, last: ns, count: 1}
+	delete(d.noUsers, user)
 	if len(d.users) < maxCached {
 		d.users[user] = struct{}{}
 	}

@@ -50,6 +50,10 @@ type Summary struct {
 	// InputErrors is the number of input errors (unreadable files,
 	// truncated archives) that did not stop the run.
 	InputErrors int
+	// TotalsOnly keeps the totals, hours, probes and malformed lines but
+	// not the per-user and per-address tables: what check needs, in
+	// memory that does not grow with attacker-chosen names.
+	TotalsOnly bool
 
 	events         [4][4]int64 // [Kind][Result], 0 for out-of-range values
 	malformed      []Malformed
@@ -184,18 +188,24 @@ func (s *Summary) Add(ev parse.Event, o ipranges.Origin) {
 	h := s.hour(ev.Time)
 	switch {
 	case ev.Result == parse.Success:
-		s.addLogin(ev, o)
+		if !s.TotalsOnly {
+			s.addLogin(ev, o)
+		}
 		if h != nil {
 			h.Logins++
 		}
 	case IsProbe(ev):
 		s.probes++
-		s.addFailure(ev, o, true)
+		if !s.TotalsOnly {
+			s.addFailure(ev, o, true)
+		}
 		if h != nil {
 			h.Probes++
 		}
 	case ev.Result == parse.Failure || ev.Result == parse.Aborted:
-		s.addFailure(ev, o, false)
+		if !s.TotalsOnly {
+			s.addFailure(ev, o, false)
+		}
 		if h != nil {
 			h.Failures += int64(max(ev.Attempts, 1))
 		}

@@ -112,24 +112,39 @@ func (e *Engine) source(key netip.Addr) *source {
 	return s
 }
 
-// evict drops idle sources, then the least recently seen quarter of those
-// without waiting failures, counting them as not tracked.
+// evict drops the least recently seen quarter of the sources, counting
+// them as not tracked: a flood of distinct addresses costs O(1) per
+// address and bounded memory. Their waiting failures are still attributed
+// (without per-source state) and still count for campaigns.
 func (e *Engine) evict() {
-	e.sweep()
-	if len(e.sources) < e.maxSources {
-		return
-	}
-	times := make([]time.Time, 0, len(e.sources))
-	for _, s := range e.sources {
-		times = append(times, s.lastSeen)
-	}
-	cut := quantile(times, len(times)/4)
+	cut := oldestQuarter(e.sources, func(s *source) time.Time { return s.lastSeen })
 	for k, s := range e.sources {
-		if s.pending == 0 && !s.lastSeen.After(cut) {
+		if !s.lastSeen.After(cut) {
 			delete(e.sources, k)
 			e.notTracked++
 		}
 	}
+}
+
+// oldestQuarter returns the time at or before which a quarter of m's
+// values were last active.
+func oldestQuarter[K comparable, V any](m map[K]V, last func(V) time.Time) time.Time {
+	times := make([]time.Time, 0, len(m))
+	for _, v := range m {
+		times = append(times, last(v))
+	}
+	if len(times) == 0 {
+		return time.Time{}
+	}
+	return quantile(times, len(times)/4)
+}
+
+// lastOf returns the time of w's newest item.
+func (w *window) lastOf() time.Time {
+	if w.len() == 0 {
+		return time.Time{}
+	}
+	return w.buf[len(w.buf)-1].t
 }
 
 // quantile returns the k-th smallest time (by selection).
@@ -213,6 +228,8 @@ func (e *Engine) failure(in input, out []Finding) []Finding {
 		s.lastSeen = in.t
 	}
 	if in.user != "" {
+		// Names are attacker-chosen: pairs are capped, the least
+		// recently active dropped first.
 		p := e.pair(in.src, in.user)
 		if p != nil {
 			p.all.push(f, e.now, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)

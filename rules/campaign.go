@@ -58,7 +58,7 @@ type campaign struct {
 type member struct {
 	ip          string
 	attempts    int
-	names       map[string]struct{} // capped
+	names       []string // distinct names tried, at most maxMemberNames
 	unnamed     int
 	succeeded   []string
 	evidence    string
@@ -67,7 +67,11 @@ type member struct {
 
 const (
 	maxCampaignNames = 100000
-	maxMemberNames   = 1000
+	maxMemberNames   = 64
+	// maxCampaignWindow caps the attempts the server-wide window holds
+	// (the oldest go first): a flood of 1M hostile attempts an hour is
+	// judged on its latest 65536.
+	maxCampaignWindow = 1 << 16
 )
 
 // campaignFeed adds one hostile attempt of a source that is not bursting.
@@ -83,6 +87,9 @@ func (e *Engine) campaignFeed(p pendingFail, out []Finding) []Finding {
 		it.name, it.unnamed = "\x00"+itoa(cs.unnamedSeq), true
 	}
 	cs.prune(p.f.t.Add(-c.Window))
+	if len(cs.win)-cs.head >= maxCampaignWindow {
+		cs.prune(cs.win[cs.head].t.Add(time.Nanosecond))
+	}
 	if cs.cur != nil && it.t.Sub(cs.cur.last) > c.Window {
 		cs.cur = nil // the stretch ended: a later one is a new campaign
 	}
@@ -148,7 +155,7 @@ func (cs *campaignState) prune(cut time.Time) {
 func (e *Engine) join(cur *campaign, it campItem, out []Finding) []Finding {
 	m := cur.members[it.src]
 	if m == nil {
-		if len(cur.members) >= e.maxSources {
+		if len(cur.members) >= max(e.maxSources/5, 1) {
 			e.campaign.notTracked++
 			return out
 		}
@@ -175,11 +182,8 @@ func (e *Engine) join(cur *campaign, it campItem, out []Finding) []Finding {
 		cur.unnamed++
 		cur.nameCount++
 	} else {
-		if m.names == nil {
-			m.names = make(map[string]struct{})
-		}
-		if len(m.names) < maxMemberNames {
-			m.names[it.name] = struct{}{}
+		if len(m.names) < maxMemberNames && !slices.Contains(m.names, it.name) {
+			m.names = append(m.names, it.name)
 		}
 		if _, ok := cur.names[it.name]; !ok && len(cur.names) < maxCampaignNames {
 			cur.names[it.name] = struct{}{}

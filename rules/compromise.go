@@ -33,9 +33,15 @@ func (e *Engine) accusedAt(src netip.Addr, t time.Time) *accusation {
 func (e *Engine) accuse(src netip.Addr, rule, campaign string, t time.Time, out []Finding) []Finding {
 	a := e.accused[src]
 	if a == nil {
-		if len(e.accused) >= e.maxSources*4 {
-			e.notTracked++
-			return out
+		if len(e.accused) >= 2*e.maxSources {
+			// Keep the most recent accusations.
+			cut := oldestQuarter(e.accused, func(a *accusation) time.Time { return a.at })
+			for k, a := range e.accused {
+				if !a.at.After(cut) {
+					delete(e.accused, k)
+					e.notTracked++
+				}
+			}
 		}
 		a = &accusation{rule: rule, campaign: campaign, at: t}
 		e.accused[src] = a

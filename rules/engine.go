@@ -44,7 +44,9 @@ const (
 	// sweepEvery is the least number of events between sweeps of idle
 	// state.
 	sweepEvery = 1024
-	// maxStates caps the (user, source) pairs and the users tracked.
+	// maxStates caps the (user, source) pairs and the users tracked (at
+	// most MaxSources each); past it the least recently active quarter is
+	// dropped.
 	maxStates = 1 << 18
 	// maxPending caps the failures waiting for attribution; past it the
 	// oldest is attributed at once.
@@ -143,12 +145,12 @@ func NewEngine(cfg Config, opts Options) *Engine {
 		findings:    make(map[aggKey]*agg),
 		perRule:     make(map[string]int),
 
-		maxStates:  maxStates,
 		maxSources: cfg.MaxSources,
 	}
 	if e.maxSources <= 0 {
 		e.maxSources = DefaultConfig().MaxSources
 	}
+	e.maxStates = min(maxStates, e.maxSources)
 	if e.base == nil {
 		e.base = NewMemoryBaseline()
 	}
@@ -351,7 +353,14 @@ func (e *Engine) user(name string) *userState {
 	u := e.users[name]
 	if u == nil {
 		if len(e.users) >= e.maxStates {
-			return nil
+			// Names are attacker-chosen: drop the least recently active
+			// quarter rather than stop tracking.
+			cut := oldestQuarter(e.users, func(u *userState) time.Time { return maxTime(u.lastT, u.dist.lastOf()) })
+			for k, u := range e.users {
+				if !maxTime(u.lastT, u.dist.lastOf()).After(cut) {
+					delete(e.users, k)
+				}
+			}
 		}
 		u = &userState{}
 		u.dist.count = true
@@ -367,7 +376,12 @@ func (e *Engine) pair(src netip.Addr, user string) *pairState {
 	p := e.pairs[k]
 	if p == nil {
 		if len(e.pairs) >= e.maxStates {
-			return nil
+			cut := oldestQuarter(e.pairs, func(p *pairState) time.Time { return maxTime(p.all.lastOf(), p.familiar.lastOf()) })
+			for k, p := range e.pairs {
+				if !maxTime(p.all.lastOf(), p.familiar.lastOf()).After(cut) {
+					delete(e.pairs, k)
+				}
+			}
 		}
 		p = &pairState{}
 		e.pairs[k] = p

@@ -215,7 +215,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 		r := &savedCampaignRun{ID: c.id, First: c.first, Last: c.last, Names: setKeys(c.names), NameCount: c.nameCount,
 			Attempts: c.attempts, Unnamed: c.unnamed, Services: setKeys(c.services)}
 		for k, m := range c.members {
-			r.Members = append(r.Members, savedMember{k, m.ip, m.attempts, setKeys(m.names), m.unnamed, m.succeeded, m.evidence, m.first, m.last})
+			r.Members = append(r.Members, savedMember{k, m.ip, m.attempts, m.names, m.unnamed, m.succeeded, m.evidence, m.first, m.last})
 		}
 		st.Campaign.Cur = r
 	}
@@ -303,12 +303,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		for _, m := range r.Members {
 			mm := &member{ip: m.IP, attempts: m.Attempts, unnamed: m.Unnamed, succeeded: m.Succeeded,
 				evidence: m.Evidence, first: m.First, last: m.Last}
-			if len(m.Names) > 0 {
-				mm.names = make(map[string]struct{}, len(m.Names))
-				for _, n := range m.Names {
-					mm.names[n] = struct{}{}
-				}
-			}
+			mm.names = m.Names[:min(len(m.Names), maxMemberNames)]
 			c.members[m.Src] = mm
 		}
 		cs.cur = c

@@ -114,7 +114,8 @@ func runCheck(cmd *cobra.Command, e *env, o *checkOptions, args []string) (err e
 	}
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
-	p.strict = true // an input with no mail program's line fails closed
+	p.strict = true         // an input with no mail program's line fails closed
+	p.sum.TotalsOnly = true // check prints findings only: no per-user tables
 	a, err := newAlerts(cmd, e, &o.alert, o.rules.settings, o.state, false)
 	if err != nil {
 		return err
