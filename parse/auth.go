@@ -59,6 +59,10 @@ func (p *Parser) auth(f *frame, msg []byte) (Event, Status) {
 	// The reason: the message up to a logged password, "(given password: …)"
 	// or "(SHA1 of given password: …)", or a passdb chaining note.
 	reason := text
+	var hash []byte
+	if i := bytes.Index(reason, []byte("SHA1 of given password: ")); i >= 0 {
+		hash = passwordHash(reason[i+len("SHA1 of given password: "):])
+	}
 	if i := bytes.Index(reason, []byte("given password")); i >= 0 {
 		reason = bytes.TrimSuffix(bytes.TrimSuffix(reason[:i], []byte("SHA1 of ")), []byte("("))
 		// A logged password closes the line: "(given password: …)", maybe
@@ -97,7 +101,27 @@ func (p *Parser) auth(f *frame, msg []byte) (Event, Status) {
 	ev.Method = upper(a.mech)
 	ev.Session = string(a.session)
 	ev.Reason = string(reason)
+	if len(hash) > 0 {
+		ev.PasswordHash = string(hash)
+	}
 	return ev, Parsed
+}
+
+// passwordHash returns the hex digits that open b, lower-cased, when
+// they are 4 to 40 of them closed by ")"; nil otherwise.
+func passwordHash(b []byte) []byte {
+	n := 0
+	for n < len(b) && n <= 40 && isHex(b[n]) {
+		n++
+	}
+	if n < 4 || n > 40 || n >= len(b) || b[n] != ')' {
+		return nil
+	}
+	return bytes.ToLower(b[:n])
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // authArgs is the decoded "(user,ip,…)" of an auth log prefix.

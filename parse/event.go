@@ -117,6 +117,12 @@ type Event struct {
 	Session string
 	// Attempts is the N of "N attempts", 0 when the line does not say.
 	Attempts int
+	// PasswordHash is the short hex SHA1 of the wrong password that
+	// Dovecot's auth_verbose_passwords = sha1[:N] logs on an auth detail
+	// line ("(SHA1 of given password: 21bd12)"), lower case; empty
+	// otherwise. A signal for the rules (one repeated hash is a device
+	// with an old password, many are guessing): never output.
+	PasswordHash string
 	// Reason is the logged reason of a failure or abort, with any logged
 	// password removed.
 	Reason string

@@ -305,6 +305,10 @@ func TestAuthLines(t *testing.T) {
 	mal := Event{Time: t0, Host: "mx1", Program: "dovecot", Kind: KindAuth, Reason: "ambiguous auth line"}
 	runCases(t, parser2025, []parseCase{
 		{"2.3 passdb", hostDV + "auth: passwd-file(karen@co.uk,192.168.1.1): unknown user (SHA1 of given password: 21bd12)", Parsed,
+			auth("karen@co.uk", "192.168.1.1", "unknown user", func(e *Event) { e.PasswordHash = "21bd12" })},
+		{"sha1 hash upper case, trying the next passdb", hostDV + "auth: passwd-file(karen@co.uk,192.168.1.1): Password mismatch (SHA1 of given password: 21BD12AF) - trying the next passdb", Parsed,
+			auth("karen@co.uk", "192.168.1.1", "Password mismatch", func(e *Event) { e.PasswordHash = "21bd12af" })},
+		{"no hash from non-hex text", hostDV + "auth: passwd-file(karen@co.uk,192.168.1.1): unknown user (SHA1 of given password: zz)", Parsed,
 			auth("karen@co.uk", "192.168.1.1", "unknown user", nil)},
 		{"2.3 session", hostDV + "auth: sql(admin@example.ru,192.168.144.226,<6rXunFtu493AqJDi>): Password mismatch (given password: hunter2)", Parsed,
 			auth("admin@example.ru", "192.168.144.226", "Password mismatch", func(e *Event) { e.Session = "6rXunFtu493AqJDi" })},

@@ -250,7 +250,7 @@ func (e *Engine) stale(in input, p *pairState, f fail, out []Finding) []Finding 
 	a := e.open(k, c.Severity, in, true, p.familiar.live())
 	a.f.User = f.user
 	a.msg = func(a *agg) string {
-		return fmt.Sprintf("%s for %q from %s, a known device of the user, spread over %s: a device with an outdated password",
+		return fmt.Sprintf("%s for %q from %s (a device of the user: its baseline knows the place, or the same wrong password repeats), spread over %s: a device with an outdated password",
 			plural(a.f.Count, "failed attempt"), a.f.User, a.f.RemoteIP, human(a.f.Last.Sub(a.f.First).Round(time.Second)))
 	}
 	return append(out, e.snapshot(a))

@@ -234,7 +234,7 @@ func (e *Engine) failure(in input, out []Finding) []Finding {
 		if p != nil {
 			p.all.push(f, e.now, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)
 		}
-		if e.familiar(in.user, in.addr, in.o) {
+		if p != nil && p.staleDevice() || e.familiar(in.user, in.addr, in.o) {
 			if p != nil {
 				p.familiar.push(f, e.now, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)
 			}
@@ -304,6 +304,16 @@ func (e *Engine) resolve(p pendingFail, out []Finding) []Finding {
 	if p.done {
 		return out
 	}
+	if p.f.user != "" {
+		if pr := e.pairs[pairKey{p.src, p.f.user}]; pr != nil && pr.staleDevice() {
+			// One wrong password repeated: a device, counted as such.
+			pr.familiar.push(p.f, p.f.t, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)
+			if a := e.findings[aggKey{rule: RuleStaleCredentials, user: p.f.user, subject: p.ip}]; a != nil {
+				a.add(p.f, e.cfg)
+			}
+			return out
+		}
+	}
 	if s != nil && e.tolerate(s, p) {
 		return out
 	}
@@ -354,6 +364,9 @@ func (e *Engine) explainBy(in input, s *source, out []Finding) []Finding {
 		}
 	}
 	guessing := own >= e.cfg.BruteForce.Failures
+	if pr := e.pairs[pairKey{in.src, in.user}]; pr != nil && pr.guessing() {
+		guessing = true // several different wrong passwords: no typo
+	}
 	for i := q.head; i < len(q.buf); i++ {
 		p := &q.buf[i]
 		if p.done || p.src != in.src {

@@ -107,7 +107,24 @@ type pairKey struct {
 type pairState struct {
 	all      window // every failure, StaleCredentials.Window long
 	familiar window // failures explained as familiar
+	// hashes are the distinct short hashes of the wrong passwords
+	// (auth_verbose_passwords = sha1), at most maxHashes; hashed counts
+	// the attempts that logged one.
+	hashes []string
+	hashed int
 }
+
+// maxHashes caps the distinct password hashes a pair remembers.
+const maxHashes = 8
+
+// staleDevice reports whether the pair's failures repeat one wrong
+// password (at least 3 times): a device with an old password, not a
+// person guessing.
+func (p *pairState) staleDevice() bool { return len(p.hashes) == 1 && p.hashed >= 3 }
+
+// guessing reports whether the pair's failures tried at least 3
+// different wrong passwords.
+func (p *pairState) guessing() bool { return len(p.hashes) >= 3 }
 
 type aggKey struct {
 	rule, user, subject string
@@ -212,6 +229,17 @@ func sourceName(k netip.Addr) string {
 // only update the finding kept for Flush. KindAuth events are detail
 // lines and are ignored, as are events without a valid address.
 func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
+	if ev.Kind == parse.KindAuth && ev.PasswordHash != "" && ev.HasUser && ev.Addr.IsValid() {
+		// Not an attempt of its own (the login line counts it), but the
+		// hash of the wrong password tells a device from a guesser.
+		if p := e.pair(sourceKey(ev.Addr.Unmap().WithZone("")), CanonicalUser(ev.User)); p != nil {
+			p.hashed++
+			if len(p.hashes) < maxHashes && !slices.Contains(p.hashes, ev.PasswordHash) {
+				p.hashes = append(p.hashes, ev.PasswordHash)
+			}
+		}
+		return nil
+	}
 	if ev.Kind == parse.KindAuth || !ev.Addr.IsValid() {
 		return nil
 	}
