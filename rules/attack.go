@@ -23,11 +23,8 @@ func (e *Engine) hostile(p pendingFail, s *source, out []Finding) []Finding {
 		if f.user != "" {
 			s.named += f.n
 		}
-		if f.user != "" && (len(s.tried) < maxTried || s.tried[f.user] == struct{}{}) {
-			if s.tried == nil {
-				s.tried = make(map[string]struct{})
-			}
-			s.tried[f.user] = struct{}{}
+		if f.user != "" {
+			s.addTried(f.user)
 		}
 		// Windows slide on the failure's own time: it is attributed up
 		// to Attribution.Window after it happened.
@@ -37,6 +34,12 @@ func (e *Engine) hostile(p pendingFail, s *source, out []Finding) []Finding {
 		// A source that repeats one name is no sprayer: a device with an
 		// old password, or guessing one account (brute-force judges it).
 		repeating = len(s.tried) == 1 && s.named >= 2
+		if a := e.accused[p.src]; repeating && a != nil && a.rule == RuleSprayCampaign {
+			// It joined a campaign on its first attempts; repeating one
+			// name since, it is no sprayer (brute-force judges it).
+			e.leaveCampaigns(p.src)
+			delete(e.accused, p.src)
+		}
 		if c.PasswordSpray.Enabled {
 			out = e.spray(in, s, f, out)
 		}

@@ -42,6 +42,10 @@ type source struct {
 	tolerated int
 	tolFrom   time.Time
 	pending   int // failures of this source waiting for attribution
+	// ownAt is the latest named failure from here that was a user's own
+	// (familiar, a stale device, a typo): unnamed failures near it are
+	// the same device's (a phone's SMTP beside its IMAP).
+	ownAt time.Time
 	// recent are logins from this source that were new to their user:
 	// if the source is accused later, they are account-compromise.
 	recent []recentLogin
@@ -235,6 +239,16 @@ func (e *Engine) failure(in input, out []Finding) []Finding {
 			p.all.push(f, e.now, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)
 		}
 		if p != nil && p.staleDevice() || e.familiar(in.user, in.addr, in.o) {
+			if s := e.source(in.src); s != nil {
+				s.ownAt = maxTime(s.ownAt, in.t)
+				s.lastSeen = in.t
+				if in.o.Class == ipranges.Intermediary {
+					// A provider's address is everybody's: the name still
+					// counts as tried there, should a spray through it
+					// be found (its user may use the provider too).
+					s.addTried(in.user)
+				}
+			}
 			if p != nil {
 				p.familiar.push(f, e.now, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)
 			}
@@ -260,7 +274,7 @@ func (e *Engine) failure(in input, out []Finding) []Finding {
 
 // sharedGateway reports whether an unnamed failure from in's source is
 // explained at once: the source had a trusted login within the window, or
-// is some user's known address.
+// is some user's known address or in the wide network of one.
 func (e *Engine) sharedGateway(in input) bool {
 	if in.o.Class == ipranges.Intermediary {
 		return false // shared by the provider's users: no proof of anything
@@ -268,12 +282,23 @@ func (e *Engine) sharedGateway(in input) bool {
 	if s := e.sources[in.src]; s != nil && !s.lastOK.IsZero() && !s.lastOK.Before(in.t.Add(-e.cfg.Attribution.Window)) {
 		return true
 	}
-	ok, err := e.base.KnownAnywhere(Device{FacetAddress, in.ip})
-	if err != nil {
-		e.setErr(err)
-		return true
+	// Some user's known address, or the wide network (/16, IPv6 /32) of
+	// some user's known address: a phone's SMTP retrying a stale password
+	// from its carrier's rotating addresses names nobody.
+	for _, d := range Devices(in.addr, ipranges.Origin{}, e.cfg.IPv4Prefix, e.cfg.IPv6Prefix) {
+		if d.Facet != FacetAddress && d.Facet != FacetWide {
+			continue
+		}
+		ok, err := e.base.KnownAnywhere(d)
+		if err != nil {
+			e.setErr(err)
+			return true
+		}
+		if ok {
+			return true
+		}
 	}
-	return ok
+	return false
 }
 
 // resolveDue attributes the failures whose wait is over.
@@ -307,12 +332,18 @@ func (e *Engine) resolve(p pendingFail, out []Finding) []Finding {
 	if p.f.user != "" {
 		if pr := e.pairs[pairKey{p.src, p.f.user}]; pr != nil && pr.staleDevice() {
 			// One wrong password repeated: a device, counted as such.
+			if s != nil {
+				s.ownAt = maxTime(s.ownAt, p.f.t)
+			}
 			pr.familiar.push(p.f, p.f.t, e.cfg.StaleCredentials.Window, e.cfg.StaleCredentials.Failures)
 			if a := e.findings[aggKey{rule: RuleStaleCredentials, user: p.f.user, subject: p.ip}]; a != nil {
 				a.add(p.f, e.cfg)
 			}
 			return out
 		}
+	}
+	if p.f.user == "" && s != nil && !s.ownAt.IsZero() && absDur(p.f.t.Sub(s.ownAt)) <= e.cfg.Attribution.Window {
+		return out // beside a user's own failure: the same device
 	}
 	if s != nil && e.tolerate(s, p) {
 		return out
@@ -367,6 +398,9 @@ func (e *Engine) explainBy(in input, s *source, out []Finding) []Finding {
 	if pr := e.pairs[pairKey{in.src, in.user}]; pr != nil && pr.guessing() {
 		guessing = true // several different wrong passwords: no typo
 	}
+	if e.accusedAt(in.src, in.t) != nil {
+		guessing = true // an accused source gets no benefit of the doubt
+	}
 	for i := q.head; i < len(q.buf); i++ {
 		p := &q.buf[i]
 		if p.done || p.src != in.src {
@@ -378,9 +412,30 @@ func (e *Engine) explainBy(in input, s *source, out []Finding) []Finding {
 			out = e.hostile(*p, s, out)
 		case p.f.user == in.user, p.f.user == "":
 			p.done = true
+			if p.f.user != "" {
+				s.ownAt = maxTime(s.ownAt, p.f.t)
+			}
 		}
 	}
 	return out
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// addTried records that a failure named user, within maxTried names.
+func (s *source) addTried(user string) {
+	if _, ok := s.tried[user]; ok || len(s.tried) >= maxTried {
+		return
+	}
+	if s.tried == nil {
+		s.tried = make(map[string]struct{})
+	}
+	s.tried[user] = struct{}{}
 }
 
 // trustedLogin records a login that raised nothing serious from s: it

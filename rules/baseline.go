@@ -18,6 +18,10 @@ const (
 	FacetNetwork Facet = "network" // its /24 or /48, e.g. "203.0.113.0/24"
 	FacetASN     Facet = "asn"     // its autonomous system, e.g. "AS8075"
 	FacetCountry Facet = "country" // its ISO country code, e.g. "DE"
+	// FacetWide is the address's /16 (IPv6: /32): a mobile carrier's or
+	// an ISP's pool, where a phone's addresses rotate. It explains only a
+	// user's own failures (named), and is never reported by default.
+	FacetWide Facet = "wide"
 	// FacetProvider is the cloud intermediary a user logs in through,
 	// e.g. "microsoft": learned instead of the provider's shared
 	// addresses, whose failures it explains.
@@ -26,7 +30,7 @@ const (
 
 func (f Facet) valid() bool {
 	switch f {
-	case FacetAddress, FacetNetwork, FacetASN, FacetCountry, FacetProvider:
+	case FacetAddress, FacetNetwork, FacetASN, FacetCountry, FacetProvider, FacetWide:
 		return true
 	}
 	return false
@@ -44,8 +48,9 @@ type Device struct {
 func (d Device) String() string { return string(d.Facet) + " " + d.Value }
 
 // Devices returns the facets of a login from addr with origin o: the
-// address, its network (ipv4Bits or ipv6Bits long), and the ASN and country
-// when o knows them, in that order.
+// address, its network (ipv4Bits or ipv6Bits long), its wide network (/16,
+// IPv6 /32) when wider than that, and the ASN and country when o knows
+// them, in that order.
 func Devices(addr netip.Addr, o ipranges.Origin, ipv4Bits, ipv6Bits int) []Device {
 	addr = addr.Unmap()
 	if !addr.IsValid() {
@@ -59,6 +64,13 @@ func Devices(addr netip.Addr, o ipranges.Origin, ipv4Bits, ipv6Bits int) []Devic
 	ds = append(ds, Device{FacetAddress, addr.WithZone("").String()})
 	if p, err := addr.WithZone("").Prefix(bits); err == nil {
 		ds = append(ds, Device{FacetNetwork, p.String()})
+	}
+	wide := 32
+	if addr.Is4() {
+		wide = 16
+	}
+	if p, err := addr.WithZone("").Prefix(wide); err == nil && wide < bits {
+		ds = append(ds, Device{FacetWide, p.String()})
 	}
 	if o.ASN != 0 {
 		ds = append(ds, Device{FacetASN, fmt.Sprintf("AS%d", o.ASN)})

@@ -114,19 +114,26 @@ func (e *Engine) campaignFeed(p pendingFail, out []Finding) []Finding {
 		out = e.join(cur, cs.win[i], out)
 	}
 	cs.mark = len(cs.win)
+	return e.campaignFinding(cur, fail{t: it.t, n: it.n, file: it.file, line: it.line}, out)
+}
+
+// campaignFinding opens the finding of campaign cur in this run, if it
+// has none yet (f is counted in the overflow finding when the rule is
+// full).
+func (e *Engine) campaignFinding(cur *campaign, f fail, out []Finding) []Finding {
+	c := e.cfg.SprayCampaign
 	k := aggKey{rule: RuleSprayCampaign, subject: cur.id}
-	a := e.findings[k]
-	if a == nil {
-		if e.full(k.rule) {
-			return e.overflow(k.rule, c.Severity, it.t, fail{t: it.t, n: it.n, file: it.file, line: it.line}, out)
-		}
-		a = e.open(k, c.Severity, input{t: cur.first}, false, nil)
-		a.f.First, a.f.Last = cur.first, cur.last
-		a.detail = e.campaignDetail(cur)
-		a.msg = campaignMessage
-		out = append(out, e.snapshot(a))
+	if e.findings[k] != nil {
+		return out
 	}
-	return out
+	if e.full(k.rule) {
+		return e.overflow(k.rule, c.Severity, f.t, f, out)
+	}
+	a := e.open(k, c.Severity, input{t: cur.first}, false, nil)
+	a.f.First, a.f.Last = cur.first, cur.last
+	a.detail = e.campaignDetail(cur)
+	a.msg = campaignMessage
+	return append(out, e.snapshot(a))
 }
 
 // prune drops the window's items older than cut.
@@ -151,8 +158,13 @@ func (cs *campaignState) prune(cut time.Time) {
 	}
 }
 
-// join adds one attempt to cur and accuses its source.
+// join adds one attempt to cur and accuses its source. A source that
+// brute-force accused is a burst, not a member: its attempts from before
+// it burst stay out.
 func (e *Engine) join(cur *campaign, it campItem, out []Finding) []Finding {
+	if a := e.accused[it.src]; a != nil && a.rule == RuleBruteForce && cur.members[it.src] == nil {
+		return out
+	}
 	m := cur.members[it.src]
 	if m == nil {
 		if len(cur.members) >= max(e.maxSources/5, 1) {

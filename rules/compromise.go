@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,7 @@ func (e *Engine) accuse(src netip.Addr, rule, campaign string, t time.Time, out 
 		a.campaign = campaign
 	}
 	a.until = maxTime(a.until, t.Add(e.cfg.Retention))
+	e.noteOwnAccused(src)
 	s := e.sources[src]
 	if s == nil || len(s.recent) == 0 || !e.cfg.AccountCompromise.Enabled {
 		return out
@@ -80,6 +82,52 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// noteOwnAccused records src under its one named user, if it has one.
+func (e *Engine) noteOwnAccused(src netip.Addr) {
+	s := e.sources[src]
+	if s == nil || len(s.tried) != 1 {
+		return
+	}
+	for u := range s.tried {
+		if l := e.ownAccused[u]; len(l) < 64 && !slices.Contains(l, src) {
+			if len(e.ownAccused) >= e.maxStates {
+				clear(e.ownAccused)
+			}
+			e.ownAccused[u] = append(l, src)
+		}
+	}
+}
+
+// withdrawNear withdraws the accusations of sources in the wide network
+// of src whose named attempts were all user's, now that user logged in
+// from src: the user's phone on its carrier's rotating addresses.
+func (e *Engine) withdrawNear(src netip.Addr, user string) {
+	l := e.ownAccused[user]
+	if len(l) == 0 {
+		return
+	}
+	bits := 32
+	if src.Is4() {
+		bits = 16
+	}
+	wide, _ := src.Prefix(bits)
+	kept := l[:0]
+	for _, a := range l {
+		switch {
+		case e.accused[a] == nil:
+		case wide.Contains(a) && e.ownOnly(a, user):
+			e.withdraw(a, user)
+		default:
+			kept = append(kept, a)
+		}
+	}
+	if len(kept) == 0 {
+		delete(e.ownAccused, user)
+	} else {
+		e.ownAccused[user] = kept
+	}
 }
 
 // ownOnly reports whether every name src's hostile attempts named is
@@ -120,14 +168,30 @@ func (e *Engine) withdraw(src netip.Addr, user string) {
 			e.perRule[RuleStaleCredentials]++
 		}
 	}
+	e.leaveCampaigns(src)
+}
+
+// leaveCampaigns takes src out of every campaign. A campaign reported by
+// an earlier run is reported again, without it.
+func (e *Engine) leaveCampaigns(src netip.Addr) {
 	for _, c := range e.campaign.all {
 		if m := c.members[src]; m != nil {
 			c.attempts -= m.attempts
 			c.unnamed -= m.unnamed
 			c.nameCount -= m.unnamed
 			delete(c.members, src)
+			if len(c.members) > 0 {
+				e.campaignFinding(c, fail{t: c.last, n: 0}, nil)
+			}
 		}
 	}
+}
+
+// failedBefore reports whether in.user failed from in's source within d
+// before the login.
+func (e *Engine) failedBefore(in input, d time.Duration) bool {
+	p := e.pairs[pairKey{in.src, in.user}]
+	return p != nil && p.all.since(in.t.Add(-d)) > 0
 }
 
 // tried reports whether src's hostile attempts named user.

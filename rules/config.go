@@ -418,7 +418,7 @@ func (c Config) Validate() error {
 	severity("new_device.country_severity", c.NewDevice.CountrySeverity)
 	for _, f := range c.NewDevice.Report {
 		if !Facet(f).valid() {
-			errs = append(errs, fmt.Errorf("new_device.report: unknown facet %q (want address, network, asn, country or provider)", f))
+			errs = append(errs, fmt.Errorf("new_device.report: unknown facet %q (want address, network, wide, asn, country or provider)", f))
 		}
 	}
 	severity("impossible_travel.severity", c.ImpossibleTravel.Severity)

@@ -73,12 +73,16 @@ type Engine struct {
 	seq    int
 	err    error
 
-	pending  pendingQueue
-	sources  map[netip.Addr]*source // by source key: the address, or an IPv6 /64
-	pairs    map[pairKey]*pairState
-	users    map[string]*userState
-	accused  map[netip.Addr]*accusation
-	campaign campaignState
+	pending pendingQueue
+	sources map[netip.Addr]*source // by source key: the address, or an IPv6 /64
+	pairs   map[pairKey]*pairState
+	users   map[string]*userState
+	accused map[netip.Addr]*accusation
+	// ownAccused lists, per user, accused sources whose named attempts
+	// were all that user's: a login of the user from the same wide
+	// network withdraws them (a phone's rotating addresses).
+	ownAccused map[string][]netip.Addr
+	campaign   campaignState
 
 	findings map[aggKey]*agg
 	perRule  map[string]int // findings kept per rule, for Config.MaxFindings
@@ -159,6 +163,7 @@ func NewEngine(cfg Config, opts Options) *Engine {
 		pairs:       make(map[pairKey]*pairState),
 		users:       make(map[string]*userState),
 		accused:     make(map[netip.Addr]*accusation),
+		ownAccused:  make(map[string][]netip.Addr),
 		findings:    make(map[aggKey]*agg),
 		perRule:     make(map[string]int),
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/mailaudit/mailaudit/ipranges"
@@ -65,6 +66,7 @@ type savedSource struct {
 	Named     int                  `json:"named,omitempty"`
 	Tried     []string             `json:"tried,omitempty"`
 	LastOK    time.Time            `json:"last_ok"`
+	OwnAt     time.Time            `json:"own_at"`
 	OKUsers   map[string]time.Time `json:"ok_users,omitempty"`
 	Tolerated int                  `json:"tolerated,omitempty"`
 	TolFrom   time.Time            `json:"tol_from"`
@@ -132,12 +134,14 @@ type savedCampaignRun struct {
 }
 
 type savedCampaign struct {
-	Window     []savedCampItem   `json:"window,omitempty"`
-	Added      int               `json:"added"` // window items already in Cur
-	Cur        *savedCampaignRun `json:"cur,omitempty"`
-	Opened     int               `json:"opened"`
-	UnnamedSeq int               `json:"unnamed_seq"`
-	NotTracked int               `json:"not_tracked,omitempty"`
+	Window []savedCampItem   `json:"window,omitempty"`
+	Added  int               `json:"added"` // window items already in Cur
+	Cur    *savedCampaignRun `json:"cur,omitempty"`
+	// Closed are the campaigns of the last day that ended.
+	Closed     []*savedCampaignRun `json:"closed,omitempty"`
+	Opened     int                 `json:"opened"`
+	UnnamedSeq int                 `json:"unnamed_seq"`
+	NotTracked int                 `json:"not_tracked,omitempty"`
 }
 
 func saveWindow(w *window) []savedFail {
@@ -189,7 +193,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	}
 	for k, s := range e.sources {
 		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveWindow(&s.burst), Day: saveWindow(&s.day),
-			Hostile: s.hostile, Named: s.named, Tried: setKeys(s.tried), LastOK: s.lastOK, OKUsers: s.okUsers,
+			Hostile: s.hostile, Named: s.named, Tried: setKeys(s.tried), LastOK: s.lastOK, OwnAt: s.ownAt, OKUsers: s.okUsers,
 			Tolerated: s.tolerated, TolFrom: s.tolFrom}
 		for _, r := range s.recent {
 			ss.Recent = append(ss.Recent, savedLogin{r.user, r.t, r.file, r.line, r.ip, r.o, r.learned, r.sasl})
@@ -211,13 +215,27 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	for _, it := range cs.win[cs.head:] {
 		st.Campaign.Window = append(st.Campaign.Window, savedCampItem{it.t, it.src, it.ip, it.name, it.unnamed, it.n, it.file, it.line, it.service})
 	}
-	if c := cs.cur; c != nil {
+	// The open campaign, and those of the last day: a member that turns
+	// out to be a user's device leaves them in a later run.
+	ids := make([]string, 0, len(cs.all))
+	for id, c := range cs.all {
+		if c == cs.cur || !c.last.Before(e.now.Add(-24*time.Hour)) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		c := cs.all[id]
 		r := &savedCampaignRun{ID: c.id, First: c.first, Last: c.last, Names: setKeys(c.names), NameCount: c.nameCount,
 			Attempts: c.attempts, Unnamed: c.unnamed, Services: setKeys(c.services)}
 		for k, m := range c.members {
 			r.Members = append(r.Members, savedMember{k, m.ip, m.attempts, m.names, m.unnamed, m.succeeded, m.evidence, m.first, m.last})
 		}
-		st.Campaign.Cur = r
+		if c == cs.cur {
+			st.Campaign.Cur = r
+		} else {
+			st.Campaign.Closed = append(st.Campaign.Closed, r)
+		}
 	}
 	return json.Marshal(st)
 }
@@ -243,7 +261,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 			e.notTracked++
 			continue
 		}
-		s := &source{lastSeen: ss.LastSeen, hostile: ss.Hostile, named: ss.Named, lastOK: ss.LastOK, okUsers: ss.OKUsers,
+		s := &source{lastSeen: ss.LastSeen, hostile: ss.Hostile, named: ss.Named, lastOK: ss.LastOK, ownAt: ss.OwnAt, okUsers: ss.OKUsers,
 			tolerated: ss.Tolerated, tolFrom: ss.TolFrom}
 		s.day.count = true
 		loadWindow(&s.burst, ss.Burst)
@@ -280,6 +298,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	for _, a := range st.Accused {
 		e.accused[a.Src] = &accusation{a.Rule, a.Campaign, a.At, a.Until}
+		e.noteOwnAccused(a.Src)
 	}
 	cs := &e.campaign
 	cs.srcs, cs.names = make(map[netip.Addr]int), make(map[string]int)
@@ -290,7 +309,11 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		cs.names[it.Name]++
 	}
 	cs.mark = min(max(st.Campaign.Added, 0), len(cs.win))
-	if r := st.Campaign.Cur; r != nil {
+	cs.all = make(map[string]*campaign)
+	for _, r := range append(st.Campaign.Closed, st.Campaign.Cur) {
+		if r == nil {
+			continue
+		}
 		c := &campaign{id: r.ID, first: r.First, last: r.Last, members: make(map[netip.Addr]*member),
 			names: make(map[string]struct{}), nameCount: r.NameCount, attempts: r.Attempts, unnamed: r.Unnamed,
 			services: make(map[string]struct{})}
@@ -306,8 +329,10 @@ func (e *Engine) UnmarshalState(data []byte) error {
 			mm.names = m.Names[:min(len(m.Names), maxMemberNames)]
 			c.members[m.Src] = mm
 		}
-		cs.cur = c
-		cs.all = map[string]*campaign{c.id: c}
+		if r == st.Campaign.Cur {
+			cs.cur = c
+		}
+		cs.all[c.id] = c
 	}
 	return nil
 }

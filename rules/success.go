@@ -39,11 +39,16 @@ func (e *Engine) success(in input, out []Finding) []Finding {
 			e.withdraw(in.src, user)
 			acc = nil
 		}
+		if acc == nil && in.o.Class != ipranges.Intermediary {
+			e.withdrawNear(in.src, user)
+		}
 		switch {
 		case acc != nil && in.o.Class == ipranges.Intermediary:
 			// A provider's address is shared by its users: only an
-			// account it sprayed is compromised through it.
-			if e.cfg.AccountCompromise.Enabled && e.tried(in.src, user) {
+			// account that failed through it (in the spray, or within
+			// success_after_failures.window before) is compromised
+			// through it, even if the user also uses the provider.
+			if e.cfg.AccountCompromise.Enabled && (e.tried(in.src, user) || e.failedBefore(in, e.cfg.SuccessAfterFailures.Window)) {
 				out = e.compromise(in, acc, out)
 				serious = RuleAccountCompromise
 			}
