@@ -145,7 +145,7 @@ func (e *Engine) bruteForce(in input, s *source, f fail, out []Finding) []Findin
 		}
 	}
 	// Slow failures naming one account only are as likely the user's own
-	// device with an old password on an address not learned yet: medium,
+	// device with an old password on an address not learned yet: low,
 	// and no accusation (a login from there is success-after-failures).
 	named := ""
 	for _, it := range items {
@@ -160,7 +160,7 @@ func (e *Engine) bruteForce(in input, s *source, f fail, out []Finding) []Findin
 	oneAccount := slow && named != "" && len(s.tried) == 1
 	sev := c.Severity
 	if oneAccount {
-		sev = min(sev, Medium)
+		sev = min(sev, Low)
 	}
 	a := e.open(k, sev, in, single != "", items)
 	a.f.User = single

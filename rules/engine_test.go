@@ -132,12 +132,12 @@ func TestEngineRules(t *testing.T) {
 		{name: "brute force from one address against two users",
 			steps: cat(b.series(6, "alice", "198.51.100.9", 0, 10*time.Second),
 				b.series(6, "bob", "198.51.100.9", time.Minute, 10*time.Second)),
-			want: []string{"brute-force high - 198.51.100.9 n=12"}},
+			want: []string{"brute-force medium - 198.51.100.9 n=12"}},
 		{name: "nine failures are below the brute-force threshold",
 			steps: b.series(9, "alice", "198.51.100.9", 0, time.Second)},
 		{name: "one line with 13 attempts is brute force against that user",
 			steps: cat(with(b.fail("alice", "198.51.100.9", 0), func(e *parse.Event) { e.Attempts = 13 })),
-			want:  []string{"brute-force high alice 198.51.100.9 n=13"}},
+			want:  []string{"brute-force medium alice 198.51.100.9 n=13"}},
 		{name: "failures spread beyond the window are not brute force",
 			steps: b.series(9, "alice", "198.51.100.9", 0, 2*time.Minute), // 16 min
 			cfg:   func(c *Config) { c.StaleCredentials.Enabled = false }},
@@ -178,7 +178,7 @@ func TestEngineRules(t *testing.T) {
 			want:  []string{"stale-credentials low alice 203.0.113.50 n=12"}},
 		{name: "slow failures from an unknown address are slow guessing",
 			steps: b.series(40, "alice", "198.51.100.9", 0, 15*time.Minute),
-			want:  []string{"brute-force medium alice 198.51.100.9 n=40"}},
+			want:  []string{"brute-force low alice 198.51.100.9 n=40"}},
 		{name: "slow failures for several accounts are slow guessing",
 			steps: func() []step {
 				var s []step
@@ -188,22 +188,22 @@ func TestEngineRules(t *testing.T) {
 				}
 				return s
 			}(),
-			want: []string{"brute-force high - 198.51.100.9 n=40"}},
-		{name: "slow guessing of one account turns high when a second account is tried",
+			want: []string{"brute-force medium - 198.51.100.9 n=40"}},
+		{name: "slow guessing of one account turns medium when a second account is tried",
 			steps: cat(b.series(12, "alice", "198.51.100.9", 0, 30*time.Minute), b.fail("bob", "198.51.100.9", 7*time.Hour)),
-			want:  []string{"brute-force high - 198.51.100.9 n=13"}},
+			want:  []string{"brute-force medium - 198.51.100.9 n=13"}},
 		{name: "nine slow failures a day are not slow guessing",
 			steps: b.series(9, "alice", "198.51.100.9", 0, 2*time.Hour)},
 		{name: "the same slow series for another user of a known address is not familiar",
 			steps: b.series(12, "bob", "203.0.113.7", 0, 20*time.Second),
 			opts:  func() Options { return Options{Baseline: learned(t)} },
-			want:  []string{"brute-force high bob 203.0.113.7 n=12"}},
+			want:  []string{"brute-force medium bob 203.0.113.7 n=12"}},
 		// password spray
 		{name: "password spray: six users from one address",
 			steps: cat(b.fail("u1", "198.51.100.9", 0), b.fail("u2", "198.51.100.9", time.Minute),
 				b.fail("u3", "198.51.100.9", 2*time.Minute), b.fail("u4", "198.51.100.9", 3*time.Minute),
 				b.fail("u5", "198.51.100.9", 4*time.Minute), b.fail("u6", "198.51.100.9", 5*time.Minute)),
-			want: []string{"password-spray high - 198.51.100.9 n=6"}},
+			want: []string{"password-spray medium - 198.51.100.9 n=6"}},
 		{name: "spray, not brute force, when many users fail fast",
 			steps: func() []step {
 				var s []step
@@ -212,7 +212,7 @@ func TestEngineRules(t *testing.T) {
 				}
 				return s
 			}(),
-			want: []string{"password-spray high - 198.51.100.9 n=20"}},
+			want: []string{"password-spray medium - 198.51.100.9 n=20"}},
 		{name: "four users are not a spray",
 			steps: cat(b.fail("u1", "198.51.100.9", 0), b.fail("u2", "198.51.100.9", time.Minute),
 				b.fail("u3", "198.51.100.9", 2*time.Minute), b.fail("u4", "198.51.100.9", 3*time.Minute))},
@@ -224,7 +224,7 @@ func TestEngineRules(t *testing.T) {
 			steps: cat(b.fail("u1", "198.51.100.9", 0), b.fail("u2", "198.51.100.9", 3*time.Hour),
 				b.fail("u3", "198.51.100.9", 6*time.Hour), b.fail("u4", "198.51.100.9", 9*time.Hour),
 				b.fail("u5", "198.51.100.9", 12*time.Hour)),
-			want: []string{"password-spray high - 198.51.100.9 n=5"}},
+			want: []string{"password-spray medium - 198.51.100.9 n=5"}},
 		// distributed attack
 		{name: "distributed attack on one user from ten addresses",
 			steps: func() []step {
@@ -370,7 +370,7 @@ func TestEngineRules(t *testing.T) {
 				}
 				return s
 			}(),
-			want: []string{"brute-force high - 198.51.100.9 n=10"}},
+			want: []string{"brute-force medium - 198.51.100.9 n=10"}},
 		{name: "ipv4-mapped and plain forms are one address",
 			steps: func() []step {
 				var s []step
@@ -383,7 +383,7 @@ func TestEngineRules(t *testing.T) {
 				}
 				return s
 			}(),
-			want: []string{"brute-force high - 198.51.100.9 n=10"}},
+			want: []string{"brute-force medium - 198.51.100.9 n=10"}},
 		{name: "disabled rules stay silent",
 			steps: cat(b.series(20, "alice", "198.51.100.9", 0, time.Second)),
 			cfg:   func(c *Config) { c.BruteForce.Enabled = false; c.StaleCredentials.Enabled = false }},

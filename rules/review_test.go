@@ -45,7 +45,7 @@ func TestAdversarial(t *testing.T) {
 			steps: cat(b.fail("\xff1", "198.51.100.9", 0), b.fail("\xfe1", "198.51.100.9", time.Minute),
 				b.fail("\xfd1", "198.51.100.9", 2*time.Minute), b.fail("\xfc1", "198.51.100.9", 3*time.Minute),
 				b.fail("\xfb1", "198.51.100.9", 4*time.Minute)),
-			want: []string{"password-spray high - 198.51.100.9 n=5"}},
+			want: []string{"password-spray medium - 198.51.100.9 n=5"}},
 		// IPv6: one client owns a /64.
 		{name: "brute force rotating through one IPv6 /64",
 			steps: func() []step {
@@ -55,7 +55,7 @@ func TestAdversarial(t *testing.T) {
 				}
 				return s
 			}(),
-			want: []string{"brute-force high - [2001:db8:1:2::1 2001:db8:1:2::2 2001:db8:1:2::3 2001:db8:1:2::4 2001:db8:1:2::5 2001:db8:1:2::6 2001:db8:1:2::7 2001:db8:1:2::8 2001:db8:1:2::9 2001:db8:1:2::a] n=10"}},
+			want: []string{"brute-force medium - [2001:db8:1:2::1 2001:db8:1:2::2 2001:db8:1:2::3 2001:db8:1:2::4 2001:db8:1:2::5 2001:db8:1:2::6 2001:db8:1:2::7 2001:db8:1:2::8 2001:db8:1:2::9 2001:db8:1:2::a] n=10"}},
 		{name: "password spray rotating through one IPv6 /64",
 			steps: func() []step {
 				var s []step
@@ -64,10 +64,10 @@ func TestAdversarial(t *testing.T) {
 				}
 				return s
 			}(),
-			want: []string{"password-spray high - [2001:db8:1:2::1 2001:db8:1:2::2 2001:db8:1:2::3 2001:db8:1:2::4 2001:db8:1:2::5] n=5"}},
+			want: []string{"password-spray medium - [2001:db8:1:2::1 2001:db8:1:2::2 2001:db8:1:2::3 2001:db8:1:2::4 2001:db8:1:2::5] n=5"}},
 		{name: "one IPv6 address brute forcing keeps its address",
 			steps: b.series(10, "", "2001:db8:1:2::1", 0, time.Second),
-			want:  []string{"brute-force high - 2001:db8:1:2::1 n=10"}},
+			want:  []string{"brute-force medium - 2001:db8:1:2::1 n=10"}},
 		{name: "failures from different IPv6 /64s are no brute force but a campaign",
 			steps: func() []step {
 				var s []step
@@ -110,7 +110,7 @@ func TestAdversarial(t *testing.T) {
 				}
 				return s
 			}(),
-			want: []string{"password-spray high - 52.98.1.1 n=12"}},
+			want: []string{"password-spray medium - 52.98.1.1 n=12"}},
 		{name: "the same user failing then succeeding through Outlook still counts",
 			steps: cat(func() []step {
 				var s []step
@@ -130,7 +130,7 @@ func TestAdversarial(t *testing.T) {
 				}
 				return s
 			}(),
-			want: []string{"brute-force high alice 198.51.100.9 n=10"}},
+			want: []string{"brute-force medium alice 198.51.100.9 n=10"}},
 		{name: "a proxy in private space without forwarding stays quiet",
 			steps: func() []step {
 				var s []step
@@ -224,7 +224,7 @@ func TestFindingsCapped(t *testing.T) {
 				over = &fs[i]
 			}
 		}
-		if over == nil || over.HasUser || over.Severity != High || over.Count < attackers-cfg.MaxFindings ||
+		if over == nil || over.HasUser || over.Severity != map[string]Severity{RuleBruteForce: cfg.BruteForce.Severity, RuleNotAllowlisted: cfg.NotAllowlisted.Severity}[rule] || over.Count < attackers-cfg.MaxFindings ||
 			!strings.Contains(over.Message, "max_findings") || len(over.Evidence) == 0 {
 			t.Errorf("%s: overflow finding %+v", rule, over)
 		}
@@ -276,7 +276,7 @@ func TestReorder(t *testing.T) {
 			for _, f := range all {
 				got = append(got, summary(f))
 			}
-			want := []string{"brute-force high carol 198.51.100.9 n=12"}
+			want := []string{"brute-force medium carol 198.51.100.9 n=12"}
 			if strings.Join(got, "\n") != strings.Join(want, "\n") || len(observed) != len(all) {
 				t.Errorf("findings %q (observed %d), want %q", got, len(observed), want)
 			}
@@ -377,7 +377,7 @@ func TestStatesCapped(t *testing.T) {
 	for _, f := range e.Flush() {
 		got = append(got, summary(f))
 	}
-	if want := "brute-force high alice 198.51.100.9 n=10"; !slices.Contains(got, want) {
+	if want := "brute-force medium alice 198.51.100.9 n=10"; !slices.Contains(got, want) {
 		t.Errorf("findings %q lack %q", got, want)
 	}
 }

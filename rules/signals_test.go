@@ -34,7 +34,7 @@ func TestPasswordHashSignal(t *testing.T) {
 			want:  []string{"stale-credentials low alice 198.51.100.9 n=11"}},
 		{name: "the same series with a new wrong password each time is guessing",
 			steps: series("alice", "198.51.100.9", 12, 20*time.Minute, func(i int) string { return fmt.Sprintf("%06x", i) }),
-			want:  []string{"brute-force medium alice 198.51.100.9 n=12"}},
+			want:  []string{"brute-force low alice 198.51.100.9 n=12"}},
 		{name: "three different wrong passwords before a login are no typo",
 			steps: cat(series("alice", "198.51.100.9", 3, time.Minute, func(i int) string { return fmt.Sprintf("%06x", i) }),
 				b.ok("alice", "198.51.100.9", 4*time.Minute, devDE)),

@@ -223,3 +223,32 @@ func TestBaselineErrors(t *testing.T) {
 		t.Errorf("forget without a baseline: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// TestCorruptRulesState: a damaged attack state in the baseline database
+// is an error naming the file (exit 3), not a silent fresh start.
+func TestCorruptRulesState(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", loginA)
+	args := append(isolated(t), "--state", filepath.Join(dir, "scan.state"), "--format", "jsonl", log)
+	if code, _, stderr := runMain(append([]string{"scan"}, args...)...); code != exitOK {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	var stateDir string
+	for i, a := range args {
+		if a == "--state-dir" {
+			stateDir = args[i+1]
+		}
+	}
+	db, err := baseline.Open(filepath.Join(stateDir, baseline.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveState(rulesStateName, rules.StateVersion, []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, _, stderr := runMain(append([]string{"scan"}, args...)...)
+	if code != exitError || !strings.Contains(stderr, baseline.FileName) {
+		t.Errorf("corrupt state: exit %d, want %d naming %s; stderr:\n%s", code, exitError, baseline.FileName, stderr)
+	}
+}

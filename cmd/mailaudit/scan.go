@@ -367,6 +367,15 @@ func runScan(cmd *cobra.Command, e *env, o *scanOptions, args []string) (err err
 			fmt.Fprintf(e.stderr, "mailaudit: warning: %s does not exist (yet): waiting for it to appear\n", args[0])
 		}
 		runErr = p.follow(ctx, args[0], o.fromHead, o.interval, o.state)
+		if p.eng != nil && o.rules.db == nil && p.live != nil {
+			// Nothing carries the failures still waiting for attribution
+			// to a next run: judge them now, as a whole scan would.
+			for _, fd := range p.eng.Drain() {
+				if err := p.live.Write(fd); err != nil {
+					return err
+				}
+			}
+		}
 		if p.live != nil {
 			if err := p.live.Close(); err != nil {
 				return err

@@ -651,3 +651,32 @@ func TestScanStateGap(t *testing.T) {
 		t.Errorf("what is there was not read: %q", out)
 	}
 }
+
+// TestScanFollowDrainsAtStop: a follower whose state goes nowhere (an
+// in-memory baseline) judges the failures still waiting for attribution
+// when it stops, so an attack at the end of its watch is reported.
+func TestScanFollowDrainsAtStop(t *testing.T) {
+	dir := t.TempDir()
+	log := writeFile(t, dir, "mail.log", noise)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	args := append(append([]string{"scan"}, isolated(t)...), "--follow", "--from-start", "--interval", "5ms",
+		"--baseline", "memory", "--format", "jsonl", log)
+	out := &lockedBuffer{}
+	done := make(chan int)
+	go func() { done <- mainContext(ctx, args, nil, out, &bytes.Buffer{}) }()
+	appendFile(t, log, repeat(12, func(i int) string { return fail23(i, "carol@example.org", "203.0.113.66", 1) }))
+	// The failures wait 15 minutes of log time for an explanation: nothing
+	// is reported while following.
+	time.Sleep(time.Second)
+	if s := out.String(); s != "" {
+		t.Fatalf("reported before the failures were attributed:\n%s", s)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out.String(), `"rule":"brute-force"`) {
+		t.Errorf("no brute-force reported at stop:\n%s", out.String())
+	}
+}
