@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -298,7 +299,7 @@ func TestDetectionRealisticDay(t *testing.T) {
 			// by several runs counts as its latest report: members that
 			// turned out to be a user's own device leave it.
 			cron := scoreFindings(latestCampaigns(cronPasses(t, evs, cronRuns)))
-			if !mapsEqual(cron.named, got.named) {
+			if !maps.Equal(cron.named, got.named) {
 				t.Errorf("%d cron runs named %d addresses, one pass %d; only in cron %v; only in one pass %v", cronRuns,
 					len(cron.named), len(got.named), diff(cron.named, got.named), diff(got.named, cron.named))
 			}
@@ -325,18 +326,6 @@ func latestCampaigns(fs []rules.Finding) []rules.Finding {
 		}
 	}
 	return out
-}
-
-func mapsEqual(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
 }
 
 func diff(a, b map[string]bool) []string {

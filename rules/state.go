@@ -158,17 +158,7 @@ func saveWindow(w *window) []savedFail {
 
 func loadWindow(w *window, items []savedFail) {
 	for _, s := range items {
-		f := fail{t: s.T, user: s.User, key: s.Key, n: max(s.N, 1), file: s.File, line: s.Line, ip: s.IP}
-		w.append(f)
-		w.sum += f.n
-		if w.count && f.key != "" {
-			if w.distinct == nil {
-				w.distinct = make(map[string]int)
-			}
-			if _, seen := w.distinct[f.key]; seen || len(w.distinct) < maxDistinct {
-				w.distinct[f.key]++
-			}
-		}
+		w.add(fail{t: s.T, user: s.User, key: s.Key, n: max(s.N, 1), file: s.File, line: s.Line, ip: s.IP})
 	}
 }
 

@@ -53,6 +53,11 @@ func (w *window) push(f fail, now time.Time, d time.Duration, limit int) {
 	if n := max(minWindowItems, 2*limit); w.len() >= n {
 		w.pop()
 	}
+	w.add(f)
+}
+
+// add appends f as the newest item and counts it.
+func (w *window) add(f fail) {
 	w.append(f)
 	w.sum += f.n
 	if w.count && f.key != "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,7 +106,7 @@ func TestCronRunsKeepAttackState(t *testing.T) {
 			t.Errorf("one pass names %s, the cron runs do not", k)
 		}
 	}
-	if !mapsEqualBool(oneCritical, cronCritical) {
+	if !maps.Equal(oneCritical, cronCritical) {
 		t.Errorf("criticals: one pass %v, cron runs %v", oneCritical, cronCritical)
 	}
 	for _, c := range truth.Compromises {
@@ -114,16 +115,4 @@ func TestCronRunsKeepAttackState(t *testing.T) {
 		}
 	}
 	t.Logf("one pass named %d addresses, the cron runs %d; criticals %d", len(oneNamed), len(cronNamed), len(cronCritical))
-}
-
-func mapsEqualBool(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
 }
