@@ -161,6 +161,14 @@ type pipeline struct {
 	// ctx bounds its deliveries.
 	alert *alerts
 	ctx   context.Context
+
+	// noSummary skips the summary's per-event work: a run that prints
+	// events only.
+	noSummary bool
+
+	// pending, while runParallel reads, is the batch being filled: an
+	// over-long line found by the reader goes there, in its place.
+	pending *batch
 }
 
 // inputCheck is what the pipeline learns about one input beyond its
@@ -215,9 +223,14 @@ func (p *pipeline) longLine(parser *parse.Parser, name func() string) func(int, 
 		if m := p.met(); m != nil {
 			m.malformed.Add(1)
 		}
+		ev := parse.Event{Program: prog, File: name(), Line: line,
+			Reason: fmt.Sprintf("a line over %d KiB from a mail program was skipped unread", logfile.DefaultMax>>10)}
+		if p.pending != nil {
+			p.pending.items = append(p.pending.items, item{ev, parse.Malformed})
+			return
+		}
 		p.malformed++
-		p.sum.AddMalformed(parse.Event{Program: prog, File: name(), Line: line,
-			Reason: fmt.Sprintf("a line over %d KiB from a mail program was skipped unread", logfile.DefaultMax>>10)})
+		p.sum.AddMalformed(ev)
 	}
 }
 
@@ -323,7 +336,9 @@ func (p *pipeline) handle(ev parse.Event) error {
 	if p.keep != nil && !p.keep(ev, o) {
 		return nil
 	}
-	p.sum.Add(ev, o)
+	if !p.noSummary {
+		p.sum.Add(ev, o)
+	}
 	if p.users != nil {
 		p.users.Add(ev, o)
 	}
@@ -553,7 +568,7 @@ func (p *pipeline) scanFile(path string, stdin io.Reader) error {
 		p.prog.start(in)
 	}
 	c := p.newInput(displayName(in.Name()))
-	err = p.run(p.newFileSource(in, &p.parser))
+	err = p.runParallel(p.newFileSource(in, &p.parser))
 	return errors.Join(err, p.endInput(c))
 }
 

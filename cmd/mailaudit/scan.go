@@ -292,6 +292,11 @@ func runScan(cmd *cobra.Command, e *env, o *scanOptions, args []string) (err err
 	}
 	// Closing saves what the baseline learned: its error counts.
 	defer func() { err = errors.Join(err, done()) }()
+	if o.events && !o.follow && o.state == "" && o.rules.db == nil && p.users == nil {
+		// A one-off --events run prints the events only: no summary, no
+		// findings (output stops at the events), nothing learned.
+		p.rules, p.noSummary = nil, true
+	}
 	if _, err := o.rules.loadConfig(); err != nil {
 		return err
 	}
