@@ -78,6 +78,7 @@ type Engine struct {
 	pairs   map[pairKey]*pairState
 	users   map[string]*userState
 	accused map[netip.Addr]*accusation
+	devMemo map[netip.Addr]devMemo // see devices
 	// ownAccused lists, per user, accused sources whose named attempts
 	// were all that user's: a login of the user from the same wide
 	// network withdraws them (a phone's rotating addresses).
@@ -446,7 +447,38 @@ func (e *Engine) familiar(user string, addr netip.Addr, o ipranges.Origin) bool 
 // devices returns the facets of a login from addr: those of Devices, and
 // the provider of a cloud intermediary instead of its shared address and
 // network.
+//
+// The result is shared: callers must not modify it. The last facets of
+// each address are kept (up to maxDevMemo addresses), so a user's device
+// logging in again formats no strings.
 func (e *Engine) devices(addr netip.Addr, o ipranges.Origin) []Device {
+	m, ok := e.devMemo[addr]
+	if ok && m.class == o.Class && m.provider == o.Provider && m.asn == o.ASN && m.country == o.Country {
+		return m.ds
+	}
+	if e.devMemo == nil || len(e.devMemo) >= maxDevMemo {
+		e.devMemo = make(map[netip.Addr]devMemo)
+	}
+	ds := e.makeDevices(addr, o)
+	e.devMemo[addr] = devMemo{o.Class, o.Provider, o.ASN, o.Country, ds}
+	return ds
+}
+
+// maxDevMemo bounds Engine.devMemo; when full it is emptied.
+const maxDevMemo = 1 << 14
+
+// devMemo is the facets of one address for the parts of an Origin they
+// depend on.
+type devMemo struct {
+	class    ipranges.Class
+	provider string
+	asn      uint32
+	country  string
+	ds       []Device
+}
+
+// makeDevices computes devices.
+func (e *Engine) makeDevices(addr netip.Addr, o ipranges.Origin) []Device {
 	if o.Class == ipranges.Intermediary {
 		p := strings.ToLower(o.Provider)
 		if p == "" {
