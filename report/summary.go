@@ -381,17 +381,25 @@ type Login struct {
 // intermediaries included, sorted by user, then count (most first), then
 // address.
 func (s *Summary) Logins() []Login {
-	out := make([]Login, 0, len(s.pairs))
-	keys := slices.SortedFunc(maps.Keys(s.pairs), func(a, b pairKey) int {
+	type kv struct {
+		k pairKey
+		p *pairStat
+	}
+	pairs := make([]kv, 0, len(s.pairs))
+	for k, p := range s.pairs {
+		pairs = append(pairs, kv{k, p})
+	}
+	slices.SortFunc(pairs, func(a, b kv) int {
 		return cmp.Or(
-			strings.Compare(a.user, b.user),
-			compareBool(a.hasUser, b.hasUser),
-			cmp.Compare(s.pairs[b].count, s.pairs[a].count),
-			a.addr.compare(b.addr),
+			strings.Compare(a.k.user, b.k.user),
+			compareBool(a.k.hasUser, b.k.hasUser),
+			cmp.Compare(b.p.count, a.p.count),
+			a.k.addr.compare(b.k.addr),
 		)
 	})
-	for _, k := range keys {
-		p := s.pairs[k]
+	out := make([]Login, 0, len(pairs))
+	for _, kp := range pairs {
+		k, p := kp.k, kp.p
 		out = append(out, Login{
 			User: k.user, HasUser: k.hasUser, RemoteIP: k.addr.String(),
 			Count: p.count, Refused: p.refused, First: p.first, Last: p.last,
@@ -539,12 +547,20 @@ type AddressFailures struct {
 // Failures returns the failures and probes per address, sorted by count
 // (most first), then probes (most first), then address.
 func (s *Summary) Failures() []AddressFailures {
-	keys := slices.SortedFunc(maps.Keys(s.fails), func(a, b addrKey) int {
-		return cmp.Or(cmp.Compare(s.fails[b].count, s.fails[a].count), cmp.Compare(s.fails[b].probes, s.fails[a].probes), a.compare(b))
+	type kv struct {
+		k addrKey
+		f *failStat
+	}
+	fails := make([]kv, 0, len(s.fails))
+	for k, f := range s.fails {
+		fails = append(fails, kv{k, f})
+	}
+	slices.SortFunc(fails, func(a, b kv) int {
+		return cmp.Or(cmp.Compare(b.f.count, a.f.count), cmp.Compare(b.f.probes, a.f.probes), a.k.compare(b.k))
 	})
-	out := make([]AddressFailures, 0, len(keys))
-	for _, k := range keys {
-		f := s.fails[k]
+	out := make([]AddressFailures, 0, len(fails))
+	for _, kf := range fails {
+		k, f := kf.k, kf.f
 		out = append(out, AddressFailures{
 			RemoteIP: k.String(), Count: f.count, Events: f.events, Probes: f.probes, First: f.first, Last: f.last,
 			Users: len(f.users), UserExamples: slices.Clone(f.examples),

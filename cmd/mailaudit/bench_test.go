@@ -5,6 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +90,53 @@ func BenchmarkScanJSON(b *testing.B) {
 func BenchmarkScanEvents(b *testing.B) {
 	p, size := benchDay(b, 200_000)
 	benchMain(b, p, size, "--events", "--format", "jsonl")
+}
+
+// BenchmarkScanMemory10M is the default scan of a realistic generated day
+// of 10M lines (1.5 GB, written to a temporary file first) and reports
+// the peak RSS of the scan alone (VmHWM after /proc/self/clear_refs,
+// Linux) as peak-RSS-MiB. It is skipped unless MAILAUDIT_BENCH_10M is set:
+//
+//	MAILAUDIT_BENCH_10M=1 go test -run '^$' -bench ScanMemory10M -benchtime 1x ./cmd/mailaudit
+func BenchmarkScanMemory10M(b *testing.B) {
+	if os.Getenv("MAILAUDIT_BENCH_10M") == "" {
+		b.Skip("set MAILAUDIT_BENCH_10M=1 to run (writes a 1.5 GB temporary file)")
+	}
+	p, size := benchDay(b, 10_000_000)
+	args := []string{"scan", "--no-geoip", "--year", "2026", "--cache-dir", b.TempDir(), "--progress", "never", p}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var peak float64
+	for b.Loop() {
+		b.StopTimer()
+		debug.FreeOSMemory() // the generator's memory is not the scan's
+		if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+			b.Fatalf("resetting the peak RSS: %v", err)
+		}
+		b.StartTimer()
+		if code := Main(args, nil, io.Discard, io.Discard); code != exitOK && code != exitFindings {
+			b.Fatalf("exit %d", code)
+		}
+		peak = max(peak, peakRSS(b))
+	}
+	b.ReportMetric(peak, "peak-RSS-MiB")
+}
+
+// peakRSS returns VmHWM of /proc/self/status in MiB.
+func peakRSS(b *testing.B) float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return float64(kb) / 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }
