@@ -1,38 +1,37 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"io"
 
+	"github.com/mailaudit/mailaudit/ipranges"
 	"github.com/mailaudit/mailaudit/parse"
 )
 
-// batchLen is how many events (and malformed lines) a batch carries from
-// the reading goroutine to the handling one: one channel send per batch,
-// not per event.
+// batchLen is how many kept events a batch carries from the reading
+// goroutine to the handling one: one channel send per batch, not per
+// event.
 const batchLen = 512
 
-// item is one line that mattered: an event to handle, or a malformed
-// line (st Malformed) to record.
+// item is one kept event with its origin.
 type item struct {
 	ev parse.Event
-	st parse.Status
+	o  ipranges.Origin
 }
 
-// batch is what the reading goroutine passes on: the items of a run of
-// lines in file order, how many lines that run had, and the error that
-// ended the reading (io.EOF at the end), if this is the last batch.
+// batch is what the reading goroutine passes on: kept events in file
+// order, and the error that ended the reading (io.EOF at the end), if
+// this is the last batch.
 type batch struct {
 	items []item
-	lines int64
 	err   error
 }
 
-// runParallel is run for a whole file read to its end: reading, splitting
-// and parsing on one goroutine, and classifying, the summary, the rules
-// and the output on the calling one, in batches. Every event and every
-// malformed line is handled in file order, exactly as run would.
+// runParallel is run for a whole file read to its end, on two goroutines
+// with batches between them: reading, splitting, parsing, classifying,
+// filtering and the summary (with the line counts, the malformed and the
+// over-long lines) on one; the users' record, the metrics, the event
+// output and the rules on the calling one. Each side sees every event in
+// file order, as run does, so the output is the same.
 func (p *pipeline) runParallel(src lineSource) error {
 	longBefore := src.Long()
 	full := make(chan *batch, 4)
@@ -47,35 +46,26 @@ func (p *pipeline) runParallel(src lineSource) error {
 	var err error
 	for b := range full {
 		if err == nil {
-			err = p.handleBatch(b)
-			if err != nil {
+			if err = p.actBatch(b); err != nil {
 				close(done)
 			}
 		}
-		b.items, b.lines = b.items[:0], 0
+		b.items = b.items[:0]
 		select {
 		case free <- b:
 		default:
 		}
 	}
 	<-finished
-	p.pending = nil
 	p.sum.LongLines += int64(src.Long() - longBefore)
 	return err
 }
 
-// handleBatch records b's lines, malformed lines and events in order, and
-// returns the reading error it ends with (none for io.EOF).
-func (p *pipeline) handleBatch(b *batch) error {
-	p.sum.Lines += b.lines
+// actBatch acts on b's events in order, and returns the reading error
+// it ends with (none for io.EOF).
+func (p *pipeline) actBatch(b *batch) error {
 	for i := range b.items {
-		it := &b.items[i]
-		if it.st == parse.Malformed {
-			p.malformed++
-			p.sum.AddMalformed(it.ev)
-			continue
-		}
-		if err := p.handle(it.ev); err != nil {
+		if err := p.act(b.items[i].ev, b.items[i].o); err != nil {
 			return err
 		}
 	}
@@ -87,9 +77,8 @@ func (p *pipeline) handleBatch(b *batch) error {
 
 // readBatches reads src to its end on its own goroutine, sending batches
 // to full until done is closed. It touches only the reading side of the
-// pipeline: the parser, the input checks, the progress and the atomic
-// metrics counters; p.pending collects malformed over-long lines
-// (longLine) in their place among the events.
+// pipeline: the parser, the classifier, the filters, the summary, the
+// input checks, the progress and the atomic metrics counters.
 func (p *pipeline) readBatches(src lineSource, full, free chan *batch, done chan struct{}) {
 	next := func() *batch {
 		select {
@@ -100,7 +89,6 @@ func (p *pipeline) readBatches(src lineSource, full, free chan *batch, done chan
 		}
 	}
 	b := next()
-	p.pending = b
 	send := func() bool {
 		select {
 		case <-done: // select picks at random among ready cases
@@ -113,43 +101,20 @@ func (p *pipeline) readBatches(src lineSource, full, free chan *batch, done chan
 			return false
 		}
 		b = next()
-		p.pending = b
 		return true
 	}
-	m := p.met()
 	for {
-		line, err := src.Next()
+		ev, err := p.nextEvent(&p.parser, src)
 		if err != nil {
-			if err != io.EOF && !errors.Is(err, context.Canceled) {
-				err = readError(src, err)
-			}
 			b.err = err
 			send()
 			return
 		}
-		b.lines++
-		if m != nil {
-			m.lines.Add(1)
-		}
-		if p.prog != nil {
-			p.prog.tick(len(line) + 1)
-		}
-		ev, st := p.parser.Parse(line)
-		if c := p.in; c != nil {
-			c.lines++
-			if !c.mail {
-				_, c.mail = p.parser.MailProgram(line)
-				c.mail = c.mail || st != parse.Ignored
-			}
-		}
-		if st == parse.Ignored {
+		o, ok := p.record(ev)
+		if !ok {
 			continue
 		}
-		ev.File, ev.Line = src.Name(), src.LineNo()
-		if st == parse.Malformed && m != nil {
-			m.malformed.Add(1)
-		}
-		b.items = append(b.items, item{ev, st})
+		b.items = append(b.items, item{ev, o})
 		if len(b.items) >= batchLen && !send() {
 			return
 		}

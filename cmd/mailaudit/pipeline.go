@@ -165,10 +165,6 @@ type pipeline struct {
 	// noSummary skips the summary's per-event work: a run that prints
 	// events only.
 	noSummary bool
-
-	// pending, while runParallel reads, is the batch being filled: an
-	// over-long line found by the reader goes there, in its place.
-	pending *batch
 }
 
 // inputCheck is what the pipeline learns about one input beyond its
@@ -223,14 +219,9 @@ func (p *pipeline) longLine(parser *parse.Parser, name func() string) func(int, 
 		if m := p.met(); m != nil {
 			m.malformed.Add(1)
 		}
-		ev := parse.Event{Program: prog, File: name(), Line: line,
-			Reason: fmt.Sprintf("a line over %d KiB from a mail program was skipped unread", logfile.DefaultMax>>10)}
-		if p.pending != nil {
-			p.pending.items = append(p.pending.items, item{ev, parse.Malformed})
-			return
-		}
 		p.malformed++
-		p.sum.AddMalformed(ev)
+		p.sum.AddMalformed(parse.Event{Program: prog, File: name(), Line: line,
+			Reason: fmt.Sprintf("a line over %d KiB from a mail program was skipped unread", logfile.DefaultMax>>10)})
 	}
 }
 
@@ -329,16 +320,33 @@ func readError(src lineSource, err error) error {
 
 // handle classifies, filters and records one event.
 func (p *pipeline) handle(ev parse.Event) error {
+	o, ok := p.record(ev)
+	if !ok {
+		return nil
+	}
+	return p.act(ev, o)
+}
+
+// record classifies ev and reports whether the filters keep it; a kept
+// event is added to the summary. runParallel calls it on the reading
+// goroutine.
+func (p *pipeline) record(ev parse.Event) (ipranges.Origin, bool) {
 	var o ipranges.Origin
 	if ev.Addr.IsValid() {
 		o = p.cls.Classify(ev.Addr)
 	}
 	if p.keep != nil && !p.keep(ev, o) {
-		return nil
+		return o, false
 	}
 	if !p.noSummary {
 		p.sum.Add(ev, o)
 	}
+	return o, true
+}
+
+// act does the rest for a kept event: the users' record, the metrics,
+// the report accumulators, the event output and the rules.
+func (p *pipeline) act(ev parse.Event, o ipranges.Origin) error {
 	if p.users != nil {
 		p.users.Add(ev, o)
 	}
