@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailaudit/mailaudit/rules"
 )
@@ -27,6 +28,100 @@ type jsonField struct {
 
 // objectFields returns the keys of the JSON object b in their order.
 func objectFields(b []byte) ([]jsonField, error) {
+	if out, ok := compactFields(b); ok {
+		return out, nil
+	}
+	return decodeFields(b)
+}
+
+// compactFields is objectFields for the compact JSON this package writes,
+// without a decoder: keys without escapes, values as they are. It reports
+// false for anything else (whitespace, an escaped key, invalid JSON),
+// which decodeFields reads.
+func compactFields(b []byte) ([]jsonField, bool) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, false
+	}
+	out := make([]jsonField, 0, 16)
+	i := 1
+	if b[i] == '}' {
+		return out, i == len(b)-1
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		j := bytes.IndexByte(b[i+1:], '"')
+		if j < 0 {
+			return nil, false
+		}
+		key := b[i+1 : i+1+j]
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
+			return nil, false
+		}
+		i += j + 2
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i++
+		end, ok := skipValue(b, i)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, jsonField{string(key), json.RawMessage(b[i:end])})
+		i = end
+		switch {
+		case i == len(b)-1 && b[i] == '}':
+			return out, true
+		case i < len(b) && b[i] == ',':
+			i++
+		default:
+			return nil, false
+		}
+	}
+}
+
+// skipValue returns the end of the compact JSON value starting at b[i]:
+// a string, an object or array (whatever they hold), or a literal or
+// number (up to the next ',', '}' or ']'). It reports false for a value
+// cut short or starting with whitespace; json.Valid checks the rest.
+func skipValue(b []byte, i int) (int, bool) {
+	start := i
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			i++
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(b) {
+				return 0, false
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i, i > start && json.Valid(b[start:i])
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return i, i > start && json.Valid(b[start:i])
+			}
+		case ' ', '\t', '\n', '\r':
+			return 0, false
+		}
+		i++
+	}
+	return 0, false
+}
+
+// decodeFields is objectFields with a JSON decoder.
+func decodeFields(b []byte) ([]jsonField, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {

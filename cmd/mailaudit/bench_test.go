@@ -79,6 +79,25 @@ func BenchmarkScan(b *testing.B) {
 	benchMain(b, p, size)
 }
 
+// BenchmarkCheck is `check --allow EMPTY` of the realistic day: every
+// successful login is outside the (empty) allowlist, so it also measures
+// writing many findings.
+func BenchmarkCheck(b *testing.B) {
+	p, size := benchDay(b, 200_000)
+	allow := filepath.Join(b.TempDir(), "allow.txt")
+	if err := os.WriteFile(allow, nil, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	args := []string{"check", "--allow", allow, "--no-geoip", "--year", "2026", "--cache-dir", b.TempDir(), "--progress", "never", p}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		if code := Main(args, nil, io.Discard, io.Discard); code != exitFindings {
+			b.Fatalf("exit %d", code)
+		}
+	}
+}
+
 // BenchmarkScanJSON is `scan --format json` of 200k loggen lines.
 func BenchmarkScanJSON(b *testing.B) {
 	p, size := benchLog(b, 200_000)
