@@ -107,12 +107,22 @@ type Baseline interface {
 // MemoryBaseline is a Baseline that lives for one run. The zero value is
 // not ready: use NewMemoryBaseline. It is not safe for concurrent use.
 type MemoryBaseline struct {
-	m     map[string]map[Device]struct{}
-	any   map[Device]int // how many users know each device
-	first map[string]time.Time
-	n     map[string]int64
+	m   map[string]*memUser
+	any map[Device]int // how many users know each device
+	// last is the user looked up last (a login asks about each of its
+	// facets in turn), lastName its name.
+	last     *memUser
+	lastName string
 	// Quarantined lists what Quarantine kept out, in call order.
 	Quarantined []QuarantineEntry
+}
+
+// memUser is what a MemoryBaseline learned of one user.
+type memUser struct {
+	devs     map[Device]struct{}
+	first    time.Time // the first login learned, when hasFirst
+	hasFirst bool
+	n        int64 // logins learned (address and provider facets)
 }
 
 // QuarantineEntry is one device kept out of a user's baseline.
@@ -125,13 +135,28 @@ type QuarantineEntry struct {
 
 // NewMemoryBaseline returns an empty MemoryBaseline.
 func NewMemoryBaseline() *MemoryBaseline {
-	return &MemoryBaseline{m: make(map[string]map[Device]struct{}), any: make(map[Device]int),
-		first: make(map[string]time.Time), n: make(map[string]int64)}
+	return &MemoryBaseline{m: make(map[string]*memUser), any: make(map[Device]int)}
+}
+
+// user returns what was learned of name, nil if nothing.
+func (b *MemoryBaseline) user(name string) *memUser {
+	if b.last != nil && b.lastName == name {
+		return b.last
+	}
+	u := b.m[name]
+	if u != nil {
+		b.last, b.lastName = u, name
+	}
+	return u
 }
 
 // Known reports whether d was learned for user.
 func (b *MemoryBaseline) Known(user string, d Device) (bool, error) {
-	_, ok := b.m[user][d]
+	u := b.user(user)
+	if u == nil {
+		return false, nil
+	}
+	_, ok := u.devs[d]
 	return ok, nil
 }
 
@@ -140,29 +165,35 @@ func (b *MemoryBaseline) KnownAnywhere(d Device) (bool, error) { return b.any[d]
 
 // HasUser reports whether anything was learned for user.
 func (b *MemoryBaseline) HasUser(user string) (bool, error) {
-	return len(b.m[user]) > 0, nil
+	u := b.user(user)
+	return u != nil && len(u.devs) > 0, nil
 }
 
 // Since returns user's first learned login time and login count.
 func (b *MemoryBaseline) Since(user string) (time.Time, int64, error) {
-	return b.first[user], b.n[user], nil
+	u := b.user(user)
+	if u == nil {
+		return time.Time{}, 0, nil
+	}
+	return u.first, u.n, nil
 }
 
 // Learn records d for user.
 func (b *MemoryBaseline) Learn(user string, d Device, t time.Time) error {
-	s := b.m[user]
-	if s == nil {
-		s = make(map[Device]struct{})
-		b.m[user] = s
+	u := b.user(user)
+	if u == nil {
+		u = &memUser{devs: make(map[Device]struct{})}
+		b.m[user] = u
+		b.last, b.lastName = u, user
 	}
-	if _, ok := s[d]; !ok {
-		s[d] = struct{}{}
+	if _, ok := u.devs[d]; !ok {
+		u.devs[d] = struct{}{}
 		b.any[d]++
 	}
 	if d.Facet == FacetAddress || d.Facet == FacetProvider {
-		b.n[user]++
-		if f, ok := b.first[user]; !t.IsZero() && (!ok || f.IsZero() || t.Before(f)) {
-			b.first[user] = t
+		u.n++
+		if !t.IsZero() && (!u.hasFirst || u.first.IsZero() || t.Before(u.first)) {
+			u.first, u.hasFirst = t, true
 		}
 	}
 	return nil
@@ -170,9 +201,9 @@ func (b *MemoryBaseline) Learn(user string, d Device, t time.Time) error {
 
 // Quarantine removes d from user's devices and records it.
 func (b *MemoryBaseline) Quarantine(user string, d Device, t time.Time, rule string) error {
-	if s := b.m[user]; s != nil {
-		if _, ok := s[d]; ok {
-			delete(s, d)
+	if u := b.user(user); u != nil {
+		if _, ok := u.devs[d]; ok {
+			delete(u.devs, d)
 			if b.any[d]--; b.any[d] <= 0 {
 				delete(b.any, d)
 			}

@@ -79,6 +79,7 @@ type Engine struct {
 	users   map[string]*userState
 	accused map[netip.Addr]*accusation
 	devMemo map[netip.Addr]devMemo // see devices
+	ipMemo  map[netip.Addr]string  // see addrString
 	// ownAccused lists, per user, accused sources whose named attempts
 	// were all that user's: a login of the user from the same wide
 	// network withdraws them (a phone's rotating addresses).
@@ -270,7 +271,7 @@ func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 	}
 	in := input{ev: ev, o: o, t: t, addr: ev.Addr.Unmap().WithZone("")}
 	in.src = sourceKey(in.addr)
-	in.ip = in.addr.String()
+	in.ip = e.addrString(in.addr)
 	// Webmail on loopback and trusted proxies in private space fail for
 	// everybody from one address. A "secured" login from a public address
 	// is a client whose address a trusted proxy forwarded (Dovecot
@@ -464,7 +465,22 @@ func (e *Engine) devices(addr netip.Addr, o ipranges.Origin) []Device {
 	return ds
 }
 
-// maxDevMemo bounds Engine.devMemo; when full it is emptied.
+// addrString returns addr.String(), kept for the last maxDevMemo
+// addresses: most events come from addresses seen before.
+func (e *Engine) addrString(addr netip.Addr) string {
+	if ip, ok := e.ipMemo[addr]; ok {
+		return ip
+	}
+	if e.ipMemo == nil || len(e.ipMemo) >= maxDevMemo {
+		e.ipMemo = make(map[netip.Addr]string)
+	}
+	ip := addr.String()
+	e.ipMemo[addr] = ip
+	return ip
+}
+
+// maxDevMemo bounds Engine.devMemo and Engine.ipMemo; when full they are
+// emptied.
 const maxDevMemo = 1 << 14
 
 // devMemo is the facets of one address for the parts of an Origin they
