@@ -139,7 +139,13 @@ func (p *Parser) login(f *frame, svc, msg []byte) (Event, Status) {
 	ev := p.base(f, KindLogin)
 	ev.Service = service(svc)
 	var e elems
-	if why := e.parse(msg, f.lineLen); why != "" {
+	var why string
+	if p.LoginFormat != nil {
+		why = e.parseDeclared(p.LoginFormat, msg, f.lineLen)
+	} else {
+		why = e.parse(msg, f.lineLen)
+	}
+	if why != "" {
 		if verb == verbProxy && !bytes.Contains(msg, []byte("tarted proxying to ")) {
 			return Event{}, Ignored
 		}

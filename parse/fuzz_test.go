@@ -53,7 +53,16 @@ func FuzzParse(f *testing.F) {
 			f.Add(l)
 		}
 	}
+	// Lines of a server with orig_user after rip, for the declared
+	// format (fuzzDeclared).
+	f.Add([]byte("Nov 02 10:00:14 mx dovecot: imap-login: Login: user=<alice>, method=PLAIN, rip=203.0.113.5, lip=192.0.2.1, mpid=4242, TLS, session=<abcDEF12>, orig_user=<Alice>"))
+	f.Add([]byte("Nov 02 10:00:14 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<x>, method=PLAIN, rip=6.6.6.6, session=<S0>, orig_user=<x>, method=PLAIN, rip=203.0.113.7, lip=192.0.2.1, session=<S1>, orig_user=<x>, method=PLAIN, rip=6.6.6.6, session=<S0>, orig_user=<x>"))
+	declared, err := ParseLoginFormat(origUserFormat)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, line []byte) {
+		fuzzDeclared(t, declared, line)
 		orig := bytes.Clone(line)
 		p := Parser{Year: 2025, Location: time.UTC}
 		ev, st := p.Parse(line)
@@ -124,4 +133,39 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzDeclared checks Parse with a declared login_log_format_elements:
+// no panic, the input unchanged, nothing decoded from a malformed line,
+// and a decoded login's rip is one of the line's rip= elements and its
+// user is in the line.
+func fuzzDeclared(t *testing.T, lf *LoginFormat, line []byte) {
+	orig := bytes.Clone(line)
+	p := Parser{Year: 2025, Location: time.UTC, LoginFormat: lf}
+	ev, st := p.Parse(line)
+	if !bytes.Equal(line, orig) {
+		t.Fatalf("Parse (declared format) changed its input")
+	}
+	switch st {
+	case Malformed:
+		if ev.Reason == "" || ev.User != "" || ev.RemoteIP != "" || ev.HasUser || ev.Result != 0 {
+			t.Fatalf("declared format: Malformed event carries decoded fields: %+v", ev)
+		}
+		return
+	case Parsed:
+	default:
+		return
+	}
+	if ev.Kind != KindLogin || line[0] == '{' {
+		return
+	}
+	if a, err := netip.ParseAddr(ev.RemoteIP); err != nil || a != ev.Addr {
+		t.Fatalf("declared format: RemoteIP %q does not parse to Addr %v", ev.RemoteIP, ev.Addr)
+	}
+	if !bytes.Contains(line, []byte(", rip="+ev.RemoteIP)) && !bytes.Contains(line, []byte(": rip="+ev.RemoteIP)) {
+		t.Fatalf("declared format: RemoteIP %q is not a rip= element of %q", ev.RemoteIP, line)
+	}
+	if ev.HasUser && !bytes.Contains(line, []byte("user=<"+ev.User+">")) {
+		t.Fatalf("declared format: User %q not in %q", ev.User, line)
+	}
 }

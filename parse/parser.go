@@ -41,6 +41,11 @@ type Parser struct {
 	// (PAM lines only) and postfix[-instance][/service…]/smtpd, whatever
 	// DovecotFile says.
 	DovecotFile bool
+	// LoginFormat, if set, is the server's login_log_format_elements:
+	// Dovecot login lines are decoded against exactly these elements
+	// (see LoginFormat). Nil means Dovecot's default elements in any
+	// version, decoded from the right.
+	LoginFormat *LoginFormat
 
 	curYear   int // year inference state; 0 until the first year-less stamp
 	lastMonth int
