@@ -19,11 +19,14 @@ import (
 // Values taken from the client (the user, the original user, unknown
 // variables) may contain anything, the separator ", " and a fake
 // "rip=" included: every way the line can be read is tried, and a line
-// that reads two ways with different values is malformed ("ambiguous"),
-// never decoded with the rip an attacker put in a user name.
+// that reads with two different rips is malformed ("ambiguous rip"),
+// never decoded with the rip an attacker put in a user name. Of readings
+// that agree on the rip, the one with the most elements present is
+// taken.
 type LoginFormat struct {
 	text  string
 	elems []fmtElem
+	rip   int // index of the rip element
 }
 
 // fmtElem is one element: key, then a variable of kind, then end
@@ -77,6 +80,7 @@ func ParseLoginFormat(s string) (*LoginFormat, error) {
 		}
 		if el.kind == kindRIP {
 			rips++
+			lf.rip = len(lf.elems)
 		}
 		lf.elems = append(lf.elems, el)
 	}
@@ -169,9 +173,10 @@ type matcher struct {
 	msg     []byte
 	steps   int
 	found   int
-	first   reading
+	first   reading // the chosen reading
+	present int     // elements present in first
 	cur     reading
-	differs bool
+	differs bool // two readings have different rips
 }
 
 // parseDeclared decodes "<message>: <elements>" against lf. The message
@@ -193,7 +198,7 @@ func (e *elems) parseDeclared(lf *LoginFormat, msg []byte, lineLen int) string {
 		}
 		if m.found > 0 {
 			if m.differs {
-				return "ambiguous elements: the line reads several ways under login_log_format_elements"
+				return "ambiguous rip: the line reads with different rip elements under login_log_format_elements"
 			}
 			e.message = msg[:start-2]
 			return e.fill(lf, m.first, lineLen, len(msg))
@@ -279,19 +284,32 @@ func (m *matcher) match(i, pos int) {
 	}
 }
 
-// record keeps the first complete reading and notes whether a later one
-// differs from it.
+// record keeps the reading with the most elements present (a text value
+// can swallow the optional elements after it: "orig_user=<a>, mpid=1"
+// also reads as an orig_user "a>, mpid=1" with no mpid; Dovecot's own
+// reading is the one with short values) and notes whether two readings
+// differ in their rip. Only the rip decides: readings that differ in
+// what the client's text holds are the client's business, readings with
+// different rips are an injection.
 func (m *matcher) record() {
 	m.found++
-	if m.found == 1 {
-		m.first = reading{vals: append([][]byte(nil), m.cur.vals...), has: append([]bool(nil), m.cur.has...)}
-		return
-	}
-	for i := range m.cur.vals {
-		if m.cur.has[i] != m.first.has[i] || !bytes.Equal(m.cur.vals[i], m.first.vals[i]) {
-			m.differs = true
+	present := 0
+	for _, h := range m.cur.has {
+		if h {
+			present++
 		}
 	}
+	if m.found > 1 {
+		rip := m.lf.rip
+		if !bytes.Equal(m.cur.vals[rip], m.first.vals[rip]) {
+			m.differs = true
+		}
+		if present <= m.present {
+			return
+		}
+	}
+	m.present = present
+	m.first = reading{vals: append([][]byte(nil), m.cur.vals...), has: append([]bool(nil), m.cur.has...)}
 }
 
 // validValue reports whether v can be a value of kind.

@@ -45,6 +45,11 @@ type fileSettings struct {
 	Metrics struct {
 		File string `toml:"file"`
 	} `toml:"metrics"`
+	// Parse declares how the server logs: login_log_format_elements is
+	// Dovecot's value of that setting, when customised.
+	Parse struct {
+		LoginLogFormatElements string `toml:"login_log_format_elements"`
+	} `toml:"parse"`
 }
 
 // defaultConfigFile returns the config file to read when --config is not

@@ -189,7 +189,7 @@ func failedSummary(failing []rules.Finding, th rules.Threshold) string {
 	for i, n := range names {
 		why := "at or above " + th.String()
 		if n == ruleMalformed {
-			why = "always fails: a login-looking line that cannot be read, or an over-long line from a mail program; a customised Dovecot login_log_format_elements can cause it"
+			why = "always fails: a login-looking line that cannot be read, or an over-long line from a mail program; a customised Dovecot login_log_format_elements can cause it: declare it in the config as [parse] login_log_format_elements"
 		}
 		parts[i] = fmt.Sprintf("%d %s (%s)", count[n], n, why)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mailaudit/mailaudit/baseline"
 	"github.com/mailaudit/mailaudit/logfile"
+	"github.com/mailaudit/mailaudit/parse"
 	"github.com/mailaudit/mailaudit/report"
 	"github.com/mailaudit/mailaudit/rules"
 )
@@ -128,6 +129,24 @@ func (f *ruleFlags) loadConfig() (rules.Config, error) {
 		f.cfg = &cfg
 	}
 	return *f.cfg, nil
+}
+
+// loginFormat returns the config's declared Dovecot
+// login_log_format_elements ([parse] login_log_format_elements), or nil
+// when it declares none.
+func (f *ruleFlags) loginFormat() (*parse.LoginFormat, error) {
+	if _, err := f.loadConfig(); err != nil {
+		return nil, err
+	}
+	v := f.settings.Parse.LoginLogFormatElements
+	if v == "" {
+		return nil, nil
+	}
+	lf, err := parse.ParseLoginFormat(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: [parse] %w", f.config, err)
+	}
+	return lf, nil
 }
 
 // engine builds the rules engine; close releases the baseline database.
@@ -481,6 +500,13 @@ func newPipeline(e *env, in *inputFlags, rf *ruleFlags, rg *rangeFlags, ff *filt
 	}
 	p.parser.Year = in.year
 	p.parser.Location = loc
+	if rf != nil {
+		if p.parser.LoginFormat, err = rf.loginFormat(); err != nil {
+			closeEng()
+			cls.Close()
+			return nil, nil, err
+		}
+	}
 	if rf != nil && persistent {
 		// Recurring runs keep the last logins per user (report users).
 		if dir, err := stateDir(rf.stateDir); err == nil {
