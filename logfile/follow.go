@@ -2,6 +2,7 @@ package logfile
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"io/fs"
@@ -69,6 +70,7 @@ type Follower struct {
 	fp      fingerprint
 	mark    fingerprint // of the bytes before markOff in cur, at the last check
 	markOff int64
+	guard   *guard // cur's reads, when it is a plain file
 	last    *segment // where the last line came from
 	long    int      // over-long lines skipped in closed generations
 	broken  bool     // reading queue[0] failed: give it up on the next call
@@ -252,7 +254,13 @@ func (f *Follower) start() error {
 	if err != nil {
 		return err
 	}
-	return f.cur.seek(off, lines)
+	if err := f.cur.seek(off, lines); err != nil {
+		return err
+	}
+	if !f.cur.gz() {
+		f.watch()
+	}
+	return nil
 }
 
 // open opens the file at the path as the followed generation, reporting
@@ -298,13 +306,30 @@ func (f *Follower) prep(s *segment) {
 // adopt makes s the followed generation.
 func (f *Follower) adopt(s *segment) {
 	f.cur = s
-	f.fp, _ = fingerprintOf(s.in.File(), s.in.codec)
 	f.mark, f.markOff = fingerprint{}, 0
+	f.guard = nil
+	if s.gz() {
+		f.fp, _ = fingerprintOf(s.in.File(), s.in.codec)
+		return
+	}
+	f.watch()
+}
+
+// watch guards cur's reads from its current position on (nothing of it
+// may be buffered yet) and takes its fingerprint from the guard.
+func (f *Follower) watch() {
+	s := f.cur
+	f.guard = newGuard(s, s.lr.Offset())
+	s.lr.reset(f.guard, s.lr.Offset(), s.lr.LineNo())
+	f.fp = f.guard.fingerprint()
 }
 
 // markPosition records the bytes just before the position reached in
 // the followed generation, so check can tell whether they are still there.
 func (f *Follower) markPosition() {
+	if f.guard != nil && len(f.guard.head) > f.fp.n {
+		f.fp = f.guard.fingerprint() // more of the first bytes were read
+	}
 	off := f.cur.lr.Offset()
 	if f.cur.gz() || off == f.markOff {
 		return
@@ -313,7 +338,16 @@ func (f *Follower) markPosition() {
 	if off == 0 {
 		return
 	}
-	if m, err := tailAt(f.cur.in.File(), plain, off, int(min(off, FingerprintLen))); err == nil {
+	n := int(min(off, FingerprintLen))
+	if f.guard != nil {
+		if m, ok := f.guard.tail(off, n); ok {
+			f.mark, f.markOff = m, off
+			return
+		}
+	}
+	// Not kept (a line held back is very long): from the file, which
+	// must still start as read afterwards.
+	if m, err := tailAt(f.cur.in.File(), plain, off, n); err == nil && (f.guard == nil || f.guard.intact()) {
 		f.mark, f.markOff = m, off
 	}
 }
@@ -380,8 +414,8 @@ func (f *Follower) check() error {
 	}
 	switch {
 	case same && intact:
-		if !f.cur.gz() && f.fp.n < FingerprintLen && fi.Size() > int64(f.fp.n) {
-			f.fp, _ = fingerprintOf(f.cur.in.File(), plain)
+		if f.guard != nil && len(f.guard.head) > f.fp.n {
+			f.fp = f.guard.fingerprint() // more of the first bytes were read
 		}
 		// A generation written and copied away whole while nothing of
 		// it had been read leaves no trace in the open file: it shows
@@ -410,6 +444,9 @@ func (f *Follower) check() error {
 		}
 		if len(found) == 0 {
 			f.gap = &GapError{Path: f.path, Entry: e}
+			if debugGap != nil {
+				debugGap(f, e)
+			}
 		}
 		for _, g := range found {
 			f.prep(g)
@@ -612,3 +649,101 @@ func (f *Follower) Close() error {
 	f.cur, f.last, f.queue = nil, nil, nil
 	return err
 }
+
+// recentLen is how many of the last bytes read from the followed file a
+// guard keeps: the bytes before the position reached (a fingerprint's
+// worth) lie within them as long as the line held back at the end (the
+// part read but not yet returned) is shorter than 128 KiB.
+const recentLen = FingerprintLen + 2*bufSize
+
+// A guard sits between the followed file and its LineReader. It keeps
+// the bytes as they were read (the file's first FingerprintLen bytes and
+// the most recent ones), so that the generation's fingerprint and the
+// check of the bytes before the position are taken from what was read,
+// not from the file as it is a moment later (a copytruncate and new lines
+// may land in between). After each read it checks that the file still
+// starts with the bytes read first: if not, it was truncated and rewritten
+// (copytruncate) meanwhile, and what was just read may be the new
+// content at the old offset. Those bytes are dropped and the guard reports
+// the end of the file from then on; the Follower then finds the file not
+// intact and reads the rest of the old content from the rotated copy. Once
+// truncated, a file never starts with its old bytes again (lines carry
+// their time), so a check after the read covers the read.
+type guard struct {
+	f      *os.File
+	r      io.Reader
+	end    int64  // offset just past the last byte read
+	head   []byte // the file's bytes [0, len(head)), as first read
+	recent []byte // the file's bytes [end-len(recent), end)
+	cut    bool   // found rewritten: report the end from now on
+	cmp    []byte
+}
+
+// newGuard starts guarding s's plain file, positioned at off: its first
+// bytes are taken now and checked after every read.
+func newGuard(s *segment, off int64) *guard {
+	g := &guard{f: s.in.File(), r: s.in, end: off}
+	g.head, _ = prefix(g.f, plain, FingerprintLen)
+	if int64(len(g.head)) > off {
+		// Only what the reader reads is known to be this generation's:
+		// bytes past off are taken as they are read (and compared).
+		g.head = g.head[:max(off, 0)]
+	}
+	return g
+}
+
+func (g *guard) Read(p []byte) (int, error) {
+	if g.cut {
+		return 0, io.EOF
+	}
+	n, err := g.r.Read(p)
+	if n > 0 {
+		b := p[:n]
+		// The part of b within the first FingerprintLen bytes extends
+		// head (or must agree with it).
+		if h := int64(len(g.head)); g.end < FingerprintLen && g.end <= h && g.end+int64(n) > h {
+			g.head = append(g.head, b[h-g.end:min(int64(n), FingerprintLen-g.end)]...)
+		}
+		if !g.intact() {
+			g.cut = true
+			return 0, io.EOF
+		}
+		g.end += int64(n)
+		g.recent = append(g.recent, b...)
+		if len(g.recent) > 2*recentLen {
+			g.recent = append(g.recent[:0], g.recent[len(g.recent)-recentLen:]...)
+		}
+	}
+	return n, err
+}
+
+// intact reports whether the file still starts with head.
+func (g *guard) intact() bool {
+	if len(g.head) == 0 {
+		return true
+	}
+	if cap(g.cmp) < len(g.head) {
+		g.cmp = make([]byte, FingerprintLen)
+	}
+	c := g.cmp[:len(g.head)]
+	got, _ := g.f.ReadAt(c, 0)
+	return got == len(c) && string(c) == string(g.head)
+}
+
+// fingerprint returns the fingerprint of the file's first bytes as read.
+func (g *guard) fingerprint() fingerprint {
+	return fingerprint{n: len(g.head), sum: sha256.Sum256(g.head)}
+}
+
+// tail returns the fingerprint of the n bytes before off as they were
+// read, or false if they are no longer kept.
+func (g *guard) tail(off int64, n int) (fingerprint, bool) {
+	from := g.end - int64(len(g.recent))
+	if off > g.end || off-int64(n) < from {
+		return fingerprint{}, false
+	}
+	b := g.recent[off-int64(n)-from : off-from]
+	return fingerprint{n: n, sum: sha256.Sum256(b)}, true
+}
+
+var debugGap func(f *Follower, e Entry)
