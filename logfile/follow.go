@@ -526,9 +526,18 @@ func sameStart(head []byte, g *segment) bool {
 }
 
 // setPrev makes the last of segs, if any, the newest generation queued.
+//
+// An empty generation (rotated while nothing had been written) is not
+// taken: its identity would be its device and inode alone, which
+// compressing it changes, so it could not be found again and every
+// generation rotated in after it would be missed. Finding an empty
+// generation again as a newer one costs nothing: it has no lines.
 func (f *Follower) setPrev(segs []*segment) {
-	if len(segs) > 0 {
-		f.prev.e, f.prev.set, f.prev.none = segs[len(segs)-1].identity(f.path), true, false
+	for i := len(segs) - 1; i >= 0; i-- {
+		if e := segs[i].identity(f.path); e.FPLen > 0 {
+			f.prev.e, f.prev.set, f.prev.none = e, true, false
+			return
+		}
 	}
 }
 

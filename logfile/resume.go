@@ -279,15 +279,38 @@ func linkTarget(path string) (string, bool) {
 }
 
 // rotatedIn is rotated for the generations next to path.
+//
+// The directory is listed, then the generations are opened by name: a
+// rotation in between (numbered names moving up by one, a generation
+// compressed and its uncompressed name removed) would make a name open
+// another generation than listed, or none, and a generation be skipped.
+// So the generations opened are checked to be still under the names they
+// were opened by; if not, or if one vanished, it all starts again (a few
+// times: rotations are seconds apart at least, except in tests).
 func rotatedIn(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error) {
+	for attempt := 0; ; attempt++ {
+		segs, stable, err := rotatedOnce(path, e, skipDev, skipIno)
+		if err != nil || stable || attempt == 20 {
+			return segs, err
+		}
+		closeAll(segs)
+	}
+}
+
+// rotatedOnce is one attempt of rotatedIn; stable reports whether no
+// rotation was seen meanwhile.
+func rotatedOnce(path string, e Entry, skipDev, skipIno uint64) (segs []*segment, stable bool, err error) {
 	names, err := siblings(path)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	for k, name := range names {
 		s, err := openSegment(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil // renamed or compressed meanwhile
+		}
 		if err != nil {
-			continue // vanished or unreadable: not ours
+			continue // unreadable: not ours
 		}
 		if (s.dev != 0 || s.ino != 0) && s.dev == skipDev && s.ino == skipIno || !s.continues(e) {
 			s.close()
@@ -297,7 +320,7 @@ func rotatedIn(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error
 		ok, err := s.position(e)
 		if err != nil {
 			s.close()
-			return nil, err
+			return nil, true, err
 		}
 		if !ok {
 			s.close()
@@ -307,11 +330,11 @@ func rotatedIn(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error
 		for i := k - 1; i >= 0; i-- {
 			n, err := openSegment(names[i])
 			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					continue
-				}
 				closeAll(segs)
-				return nil, err
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil, false, nil
+				}
+				return nil, true, err
 			}
 			if (n.dev != 0 || n.ino != 0) && n.dev == skipDev && n.ino == skipIno {
 				// The file at the path, renamed since it was looked
@@ -321,9 +344,24 @@ func rotatedIn(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error
 			}
 			segs = append(segs, n)
 		}
-		return segs, nil
+		return segs, stillNamed(segs), nil
 	}
-	return nil, nil
+	return nil, true, nil
+}
+
+// stillNamed reports whether each of segs is still the file under the
+// name it was opened by.
+func stillNamed(segs []*segment) bool {
+	for _, s := range segs {
+		fi, err := os.Stat(s.name())
+		if err != nil {
+			return false
+		}
+		if dev, ino := fileID(fi); (dev != 0 || ino != 0) && (dev != s.dev || ino != s.ino) {
+			return false
+		}
+	}
+	return true
 }
 
 func closeAll(segs []*segment) {
