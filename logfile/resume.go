@@ -338,9 +338,12 @@ func rotatedOnce(path string, e Entry, skipDev, skipIno uint64) (segs []*segment
 			}
 			if (n.dev != 0 || n.ino != 0) && n.dev == skipDev && n.ino == skipIno {
 				// The file at the path, renamed since it was looked
-				// at: it is read as the current file.
+				// at: it is read as the current file, and the
+				// generations rotated in after it come after it, so
+				// they are not taken here (they are found again
+				// once it is read, as generations newer than it).
 				n.close()
-				continue
+				break
 			}
 			segs = append(segs, n)
 		}
