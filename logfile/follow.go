@@ -428,6 +428,9 @@ func (f *Follower) check() error {
 		return nil // a new, empty file: the writer may not have moved yet
 	}
 	e := f.position()
+	if debugf != nil {
+		debugf(f.path, "check same=%v intact=%v off=%d size=%d fp=%d mark=%d", same, intact, e.Offset, fi.Size(), e.FPLen, e.TailLen)
+	}
 	var segs []*segment
 	if intact {
 		// Renamed away: its open file is read to the end, the last
@@ -454,6 +457,11 @@ func (f *Follower) check() error {
 		segs = found
 	}
 	f.queue = append(f.queue, segs...)
+	if debugf != nil {
+		for _, g := range segs {
+			debugf(f.path, "queue %s at %d (check)", g.name(), g.lr.Offset())
+		}
+	}
 	f.setPrev(segs)
 	// The file at the path (copytruncated in place, or a new one) is
 	// opened again once the queue is drained, reading first whatever was
@@ -479,6 +487,9 @@ func (f *Follower) unread(cur *segment) []*segment {
 		if err != nil || len(found) == 0 {
 			return nil
 		}
+		if debugf != nil {
+			debugf(f.path, "unread: prev (fp %d %s…) found as %s", f.prev.e.FPLen, f.prev.e.FP[:8], found[0].name())
+		}
 		found[0].close() // prev itself, queued already
 		segs = found[1:]
 	case f.prev.none:
@@ -501,16 +512,25 @@ func (f *Follower) unread(cur *segment) []*segment {
 		return nil
 	}
 	head, _ := prefix(cur.in.File(), cur.in.codec, FingerprintLen)
-	kept := segs[:0]
-	for _, g := range segs {
+	var kept []*segment
+	for i, g := range segs {
 		if len(head) > 0 && sameStart(head, g) {
-			g.close() // a copy of cur in progress: read through cur
-			continue
+			// cur's content: a copy of it in progress (copytruncate),
+			// or cur itself renamed and compressed since it was
+			// opened. It is read through cur, and what was rotated in
+			// after it comes after cur: it is found again then.
+			closeAll(segs[i:])
+			break
 		}
 		f.prep(g)
 		kept = append(kept, g)
 	}
 	f.setPrev(kept)
+	if debugf != nil {
+		for _, g := range kept {
+			debugf(f.path, "queue %s at %d (unread, cur off %d)", g.name(), g.lr.Offset(), cur.lr.Offset())
+		}
+	}
 	return kept
 }
 
@@ -535,6 +555,9 @@ func sameStart(head []byte, g *segment) bool {
 func (f *Follower) setPrev(segs []*segment) {
 	for i := len(segs) - 1; i >= 0; i-- {
 		if e := segs[i].identity(f.path); e.FPLen > 0 {
+			if debugf != nil {
+				debugf(f.path, "setPrev %s fp %d %s…", segs[i].name(), e.FPLen, e.FP[:8])
+			}
 			f.prev.e, f.prev.set, f.prev.none = e, true, false
 			return
 		}
@@ -560,6 +583,11 @@ func (f *Follower) newer(e Entry, dev, ino uint64) []*segment {
 	segs, err := rotated(f.path, e, dev, ino)
 	if err != nil || len(segs) == 0 {
 		return nil
+	}
+	if debugf != nil {
+		for _, g := range segs {
+			debugf(f.path, "newer: rotated gave %s dev %d ino %d (cur ino %d, skip ino %d)", g.name(), g.dev, g.ino, f.cur.ino, ino)
+		}
 	}
 	segs[0].close() // the followed generation itself, read through f.cur
 	for _, s := range segs[1:] {
@@ -756,3 +784,5 @@ func (g *guard) tail(off int64, n int) (fingerprint, bool) {
 }
 
 var debugGap func(f *Follower, e Entry)
+
+var debugf func(path, format string, args ...any)
