@@ -451,6 +451,9 @@ func (f *Follower) check() error {
 				debugGap(f, e)
 			}
 		}
+		if len(found) > 1 {
+			found = append(found[:1], settled(found[1:], headAt(f.path))...)
+		}
 		for _, g := range found {
 			f.prep(g)
 		}
@@ -512,18 +515,9 @@ func (f *Follower) unread(cur *segment) []*segment {
 		return nil
 	}
 	head, _ := prefix(cur.in.File(), cur.in.codec, FingerprintLen)
-	var kept []*segment
-	for i, g := range segs {
-		if len(head) > 0 && sameStart(head, g) {
-			// cur's content: a copy of it in progress (copytruncate),
-			// or cur itself renamed and compressed since it was
-			// opened. It is read through cur, and what was rotated in
-			// after it comes after cur: it is found again then.
-			closeAll(segs[i:])
-			break
-		}
+	kept := settled(segs, head)
+	for _, g := range kept {
 		f.prep(g)
-		kept = append(kept, g)
 	}
 	f.setPrev(kept)
 	if debugf != nil {
@@ -532,6 +526,42 @@ func (f *Follower) unread(cur *segment) []*segment {
 		}
 	}
 	return kept
+}
+
+// settled returns the rotated generations segs (oldest first) up to the
+// first that holds the content of the file at the path (whose first bytes
+// are head): a copy of it in progress (copytruncate, not yet truncated),
+// or the followed file itself renamed and compressed since it was
+// opened. That one is read through the file at the path, and what was
+// rotated in after it comes after it: it is found again then, as newer
+// than the last generation queued. The newest generation is also left
+// out while it is empty: it may be a copy just created (an empty
+// generation has no lines to miss, and one left out is found again). The
+// generations left out are closed.
+func settled(segs []*segment, head []byte) []*segment {
+	for i, g := range segs {
+		if len(head) > 0 && sameStart(head, g) {
+			closeAll(segs[i:])
+			return segs[:i]
+		}
+	}
+	if n := len(segs); n > 0 && !segs[n-1].gz() && segs[n-1].size == 0 {
+		segs[n-1].close()
+		segs = segs[:n-1]
+	}
+	return segs
+}
+
+// headAt returns the first bytes of the file at path (nil if it cannot
+// be read).
+func headAt(path string) []byte {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer fh.Close()
+	b, _ := prefix(fh, plain, FingerprintLen)
+	return b
 }
 
 // sameStart reports whether g's content and head agree on their common
@@ -590,10 +620,11 @@ func (f *Follower) newer(e Entry, dev, ino uint64) []*segment {
 		}
 	}
 	segs[0].close() // the followed generation itself, read through f.cur
-	for _, s := range segs[1:] {
+	kept := settled(segs[1:], headAt(f.path))
+	for _, s := range kept {
 		f.prep(s)
 	}
-	return segs[1:]
+	return kept
 }
 
 // wait sleeps for the poll interval or until ctx is done.
