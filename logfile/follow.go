@@ -414,6 +414,9 @@ func (f *Follower) check() error {
 	}
 	switch {
 	case same && intact:
+		if f.guard != nil {
+			f.guard.anchor()
+		}
 		if f.guard != nil && len(f.guard.head) > f.fp.n {
 			f.fp = f.guard.fingerprint() // more of the first bytes were read
 		}
@@ -752,12 +755,22 @@ type guard struct {
 func newGuard(s *segment, off int64) *guard {
 	g := &guard{f: s.in.File(), r: s.in, end: off}
 	g.head, _ = prefix(g.f, plain, FingerprintLen)
-	if int64(len(g.head)) > off {
-		// Only what the reader reads is known to be this generation's:
-		// bytes past off are taken as they are read (and compared).
-		g.head = g.head[:max(off, 0)]
-	}
 	return g
+}
+
+// anchor takes the file's first bytes again while fewer than
+// FingerprintLen were taken (the file was empty or short when opened),
+// if they still start with those taken before: a file that grew
+// meanwhile is then guarded with its content before anything of it is
+// read, so that a copytruncate between now and the read is noticed.
+func (g *guard) anchor() {
+	if len(g.head) >= FingerprintLen {
+		return
+	}
+	b, err := prefix(g.f, plain, FingerprintLen)
+	if err == nil && len(b) > len(g.head) && string(b[:len(g.head)]) == string(g.head) {
+		g.head = b
+	}
 }
 
 func (g *guard) Read(p []byte) (int, error) {
@@ -769,6 +782,13 @@ func (g *guard) Read(p []byte) (int, error) {
 		b := p[:n]
 		// The part of b within the first FingerprintLen bytes extends
 		// head (or must agree with it).
+		if h := int64(len(g.head)); g.end < h {
+			// Bytes read where head was taken must be those bytes.
+			if k := min(h-g.end, int64(n)); string(b[:k]) != string(g.head[g.end:g.end+k]) {
+				g.cut = true
+				return 0, io.EOF
+			}
+		}
 		if h := int64(len(g.head)); g.end < FingerprintLen && g.end <= h && g.end+int64(n) > h {
 			g.head = append(g.head, b[h-g.end:min(int64(n), FingerprintLen-g.end)]...)
 		}
