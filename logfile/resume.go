@@ -285,8 +285,10 @@ func linkTarget(path string) (string, bool) {
 // compressed and its uncompressed name removed) would make a name open
 // another generation than listed, or none, and a generation be skipped.
 // So the generations opened are checked to be still under the names they
-// were opened by; if not, or if one vanished, it all starts again (a few
-// times: rotations are seconds apart at least, except in tests).
+// were opened by, and the directory is listed again and must list the
+// same names (a listing taken while files are renamed may miss one); if
+// not, or if one vanished, it all starts again (a few times: rotations
+// are seconds apart at least, except in tests).
 func rotatedIn(path string, e Entry, skipDev, skipIno uint64) ([]*segment, error) {
 	for attempt := 0; ; attempt++ {
 		segs, stable, err := rotatedOnce(path, e, skipDev, skipIno)
@@ -347,9 +349,17 @@ func rotatedOnce(path string, e Entry, skipDev, skipIno uint64) (segs []*segment
 			}
 			segs = append(segs, n)
 		}
-		return segs, stillNamed(segs), nil
+		return segs, stillNamed(segs) && sameList(path, names), nil
 	}
 	return nil, true, nil
+}
+
+// sameList reports whether path's rotated generations are still names:
+// a directory listed while a rotation renames files may show neither the
+// old nor the new name of one.
+func sameList(path string, names []string) bool {
+	again, err := siblings(path)
+	return err == nil && slices.Equal(again, names)
 }
 
 // stillNamed reports whether each of segs is still the file under the
