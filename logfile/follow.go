@@ -70,7 +70,7 @@ type Follower struct {
 	fp      fingerprint
 	mark    fingerprint // of the bytes before markOff in cur, at the last check
 	markOff int64
-	guard   *guard // cur's reads, when it is a plain file
+	guard   *guard   // cur's reads, when it is a plain file
 	last    *segment // where the last line came from
 	long    int      // over-long lines skipped in closed generations
 	broken  bool     // reading queue[0] failed: give it up on the next call
@@ -431,9 +431,6 @@ func (f *Follower) check() error {
 		return nil // a new, empty file: the writer may not have moved yet
 	}
 	e := f.position()
-	if debugf != nil {
-		debugf(f.path, "check same=%v intact=%v off=%d size=%d fp=%d mark=%d", same, intact, e.Offset, fi.Size(), e.FPLen, e.TailLen)
-	}
 	var segs []*segment
 	if intact {
 		// Renamed away: its open file is read to the end, the last
@@ -450,9 +447,6 @@ func (f *Follower) check() error {
 		}
 		if len(found) == 0 {
 			f.gap = &GapError{Path: f.path, Entry: e}
-			if debugGap != nil {
-				debugGap(f, e)
-			}
 		}
 		if len(found) > 1 {
 			found = append(found[:1], settled(found[1:], headAt(f.path))...)
@@ -463,11 +457,6 @@ func (f *Follower) check() error {
 		segs = found
 	}
 	f.queue = append(f.queue, segs...)
-	if debugf != nil {
-		for _, g := range segs {
-			debugf(f.path, "queue %s at %d (check)", g.name(), g.lr.Offset())
-		}
-	}
 	f.setPrev(segs)
 	// The file at the path (copytruncated in place, or a new one) is
 	// opened again once the queue is drained, reading first whatever was
@@ -492,9 +481,6 @@ func (f *Follower) unread(cur *segment) []*segment {
 		found, err := rotated(f.path, f.prev.e, dev, ino)
 		if err != nil || len(found) == 0 {
 			return nil
-		}
-		if debugf != nil {
-			debugf(f.path, "unread: prev (fp %d %s…) found as %s", f.prev.e.FPLen, f.prev.e.FP[:8], found[0].name())
 		}
 		found[0].close() // prev itself, queued already
 		segs = found[1:]
@@ -523,11 +509,6 @@ func (f *Follower) unread(cur *segment) []*segment {
 		f.prep(g)
 	}
 	f.setPrev(kept)
-	if debugf != nil {
-		for _, g := range kept {
-			debugf(f.path, "queue %s at %d (unread, cur off %d)", g.name(), g.lr.Offset(), cur.lr.Offset())
-		}
-	}
 	return kept
 }
 
@@ -588,9 +569,6 @@ func sameStart(head []byte, g *segment) bool {
 func (f *Follower) setPrev(segs []*segment) {
 	for i := len(segs) - 1; i >= 0; i-- {
 		if e := segs[i].identity(f.path); e.FPLen > 0 {
-			if debugf != nil {
-				debugf(f.path, "setPrev %s fp %d %s…", segs[i].name(), e.FPLen, e.FP[:8])
-			}
 			f.prev.e, f.prev.set, f.prev.none = e, true, false
 			return
 		}
@@ -616,11 +594,6 @@ func (f *Follower) newer(e Entry, dev, ino uint64) []*segment {
 	segs, err := rotated(f.path, e, dev, ino)
 	if err != nil || len(segs) == 0 {
 		return nil
-	}
-	if debugf != nil {
-		for _, g := range segs {
-			debugf(f.path, "newer: rotated gave %s dev %d ino %d (cur ino %d, skip ino %d)", g.name(), g.dev, g.ino, f.cur.ino, ino)
-		}
 	}
 	segs[0].close() // the followed generation itself, read through f.cur
 	kept := settled(segs[1:], headAt(f.path))
@@ -833,7 +806,3 @@ func (g *guard) tail(off int64, n int) (fingerprint, bool) {
 	b := g.recent[off-int64(n)-from : off-from]
 	return fingerprint{n: n, sum: sha256.Sum256(b)}, true
 }
-
-var debugGap func(f *Follower, e Entry)
-
-var debugf func(path, format string, args ...any)
