@@ -71,6 +71,7 @@ type Follower struct {
 	mark    fingerprint // of the bytes before markOff in cur, at the last check
 	markOff int64
 	guard   *guard   // cur's reads, when it is a plain file
+	seen    []byte   // the first bytes of the file unread last looked at
 	last    *segment // where the last line came from
 	long    int      // over-long lines skipped in closed generations
 	broken  bool     // reading queue[0] failed: give it up on the next call
@@ -276,6 +277,7 @@ func (f *Follower) open() (bool, error) {
 	s.current = true
 	f.prep(s)
 	s.lr.CompleteOnly = true
+	f.seen = nil
 	// Generations rotated in after the last one queued (renamed away,
 	// or copied away and truncated, before the file at the path could be
 	// opened) come first. The file's first bytes are taken before looking
@@ -319,7 +321,8 @@ func (f *Follower) adopt(s *segment) {
 // may be buffered yet) and takes its fingerprint from the guard.
 func (f *Follower) watch() {
 	s := f.cur
-	f.guard = newGuard(s, s.lr.Offset())
+	f.guard = newGuard(s, s.lr.Offset(), f.seen)
+	f.seen = nil
 	s.lr.reset(f.guard, s.lr.Offset(), s.lr.LineNo())
 	f.fp = f.guard.fingerprint()
 }
@@ -414,17 +417,19 @@ func (f *Follower) check() error {
 	}
 	switch {
 	case same && intact:
-		if f.guard != nil {
-			f.guard.anchor()
+		if f.cur.lr.Offset() == 0 {
+			// A generation written and copied away whole while nothing
+			// of it had been read leaves no trace in the open file: it
+			// shows as a rotated generation newer than the last one
+			// queued.
+			f.queue = append(f.queue, f.unread(f.cur)...)
+			if f.guard != nil {
+				f.guard.anchor(f.seen)
+			}
+			f.seen = nil
 		}
 		if f.guard != nil && len(f.guard.head) > f.fp.n {
 			f.fp = f.guard.fingerprint() // more of the first bytes were read
-		}
-		// A generation written and copied away whole while nothing of
-		// it had been read leaves no trace in the open file: it shows
-		// as a rotated generation newer than the last one queued.
-		if f.cur.lr.Offset() == 0 {
-			f.queue = append(f.queue, f.unread(f.cur)...)
 		}
 		return nil
 	case !same && intact && fi.Size() == 0:
@@ -475,6 +480,12 @@ func (f *Follower) check() error {
 // nothing when prev is unknown or no longer found.
 func (f *Follower) unread(cur *segment) []*segment {
 	dev, ino := cur.dev, cur.ino
+	// cur's first bytes are taken before the generations are listed: a
+	// copy of that content found then is read through cur, and cur is
+	// guarded with these bytes (f.seen), so that whatever is copied away
+	// afterwards is found from cur's fingerprint.
+	head, _ := prefix(cur.in.File(), cur.in.codec, FingerprintLen)
+	f.seen = head
 	var segs []*segment
 	switch {
 	case f.prev.set:
@@ -503,7 +514,6 @@ func (f *Follower) unread(cur *segment) []*segment {
 	default:
 		return nil
 	}
-	head, _ := prefix(cur.in.File(), cur.in.codec, FingerprintLen)
 	kept := settled(segs, head)
 	for _, g := range kept {
 		f.prep(g)
@@ -725,23 +735,21 @@ type guard struct {
 
 // newGuard starts guarding s's plain file, positioned at off: its first
 // bytes are taken now and checked after every read.
-func newGuard(s *segment, off int64) *guard {
-	g := &guard{f: s.in.File(), r: s.in, end: off}
-	g.head, _ = prefix(g.f, plain, FingerprintLen)
+func newGuard(s *segment, off int64, head []byte) *guard {
+	g := &guard{f: s.in.File(), r: s.in, end: off, head: head}
+	if head == nil {
+		g.head, _ = prefix(g.f, plain, FingerprintLen)
+	}
 	return g
 }
 
-// anchor takes the file's first bytes again while fewer than
-// FingerprintLen were taken (the file was empty or short when opened),
-// if they still start with those taken before: a file that grew
+// anchor takes b, the file's first bytes as unread saw them, as head while
+// nothing was read and fewer were taken (the file was empty or short when
+// opened), if they start with those taken before: a file that grew
 // meanwhile is then guarded with its content before anything of it is
 // read, so that a copytruncate between now and the read is noticed.
-func (g *guard) anchor() {
-	if len(g.head) >= FingerprintLen {
-		return
-	}
-	b, err := prefix(g.f, plain, FingerprintLen)
-	if err == nil && len(b) > len(g.head) && string(b[:len(g.head)]) == string(g.head) {
+func (g *guard) anchor(b []byte) {
+	if g.end == 0 && len(b) > len(g.head) && string(b[:len(g.head)]) == string(g.head) {
 		g.head = b
 	}
 }
