@@ -415,6 +415,9 @@ func (f *Follower) check() error {
 	if err != nil {
 		return err
 	}
+	if f.guard != nil && f.guard.cut {
+		intact = false // it saw the file rewritten: never read on from it
+	}
 	switch {
 	case same && intact:
 		if f.cur.lr.Offset() == 0 {
