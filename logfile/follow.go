@@ -438,6 +438,14 @@ func (f *Follower) check() error {
 	case !same && intact && fi.Size() == 0:
 		return nil // a new, empty file: the writer may not have moved yet
 	}
+	if !same && intact && fi.Size() > 0 && f.cur.lr.Offset() == 0 && f.fp.n == 0 {
+		// Renamed away before anything of it was read, and it was
+		// empty when opened: what it held before may have been copied
+		// away (copytruncate) meanwhile. The generations rotated in
+		// since the last one queued, up to its own content, come first.
+		f.queue = append(f.queue, f.unread(f.cur)...)
+		f.seen = nil
+	}
 	e := f.position()
 	var segs []*segment
 	if intact {
@@ -773,12 +781,14 @@ func (g *guard) Read(p []byte) (int, error) {
 				return 0, io.EOF
 			}
 		}
-		if h := int64(len(g.head)); g.end < FingerprintLen && g.end <= h && g.end+int64(n) > h {
-			g.head = append(g.head, b[h-g.end:min(int64(n), FingerprintLen-g.end)]...)
-		}
+		// Checked against the first bytes known before taking more of
+		// them from b: bytes of a rewritten file must not become head.
 		if !g.intact() {
 			g.cut = true
 			return 0, io.EOF
+		}
+		if h := int64(len(g.head)); g.end < FingerprintLen && g.end <= h && g.end+int64(n) > h {
+			g.head = append(g.head, b[h-g.end:min(int64(n), FingerprintLen-g.end)]...)
 		}
 		g.end += int64(n)
 		g.recent = append(g.recent, b...)
