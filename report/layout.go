@@ -137,6 +137,14 @@ func wrapText(s string, width int) []string {
 // emptyCell reports a cell that says nothing: "" or "-".
 func emptyCell(s string) bool { return s == "" || s == "-" }
 
+// WriteTable writes one table for a person, fitted to w's width as every
+// table of this package is (see [Page] and renderTable): for commands with
+// tables of their own. Cells must already be sanitized ([Sanitize]); right
+// lists the columns to right-align.
+func WriteTable(w io.Writer, header []string, rows [][]string, right []int) error {
+	return renderTable(w, header, rows, right)
+}
+
 // renderTable writes one ASCII table fitted to w's width (see [Page]).
 // Every cell must already be sanitized. right lists the columns to
 // right-align (numbers). Columns whose cells are all empty ("" or "-") are

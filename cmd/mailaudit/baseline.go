@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,6 +88,7 @@ $XDG_STATE_HOME/mailaudit, else ~/.local/state/mailaudit.
 
 func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 	var user, format string
+	var width widthFlag
 	c := &cobra.Command{
 		Use:   "list [--user USER] [--format table|json|jsonl|csv]",
 		Short: "List the learned devices, of one user or of all",
@@ -124,11 +124,12 @@ func newBaselineListCmd(e *env, dir *string) *cobra.Command {
 			case report.CSV:
 				return writeBaselineCSV(e, entries, held)
 			}
-			return writeBaselineTable(e, entries, held)
+			return writeBaselineTable(e, &width, entries, held)
 		},
 	}
 	c.Flags().StringVar(&user, "user", "", "only this `USER` (case and surrounding spaces do not matter, as in the rules)")
 	c.Flags().StringVar(&format, "format", "table", formatHelp(report.Table, report.JSON, report.JSONL, report.CSV))
+	width.register(c.Flags())
 	return c
 }
 
@@ -200,24 +201,27 @@ func writeBaselineCSV(e *env, entries []baseline.Entry, held []baseline.Quaranti
 	return cw.Error()
 }
 
-func writeBaselineTable(e *env, entries []baseline.Entry, held []baseline.QuarantineEntry) error {
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tKIND\tVALUE\tFIRST SEEN\tLAST SEEN\tCOUNT\tSTATUS")
+func writeBaselineTable(e *env, width *widthFlag, entries []baseline.Entry, held []baseline.QuarantineEntry) error {
+	page, err := width.page(e, e.stdout)
+	if err != nil {
+		return err
+	}
 	stamp := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
 		}
 		return t.UTC().Format("2006-01-02 15:04:05")
 	}
+	var rows [][]string
 	for _, en := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\tlearned\n", report.Sanitize(en.User), en.Facet,
-			report.Sanitize(en.Value), stamp(en.FirstSeen), stamp(en.LastSeen), en.Count)
+		rows = append(rows, []string{report.Sanitize(en.User), string(en.Facet), report.Sanitize(en.Value),
+			stamp(en.FirstSeen), stamp(en.LastSeen), strconv.FormatInt(en.Count, 10), "learned"})
 	}
 	for _, q := range held {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\tquarantined (%s)\n", report.Sanitize(q.User), q.Facet,
-			report.Sanitize(q.Value), stamp(q.FirstSeen), stamp(q.LastSeen), q.Count, report.Sanitize(q.Rule))
+		rows = append(rows, []string{report.Sanitize(q.User), string(q.Facet), report.Sanitize(q.Value),
+			stamp(q.FirstSeen), stamp(q.LastSeen), strconv.FormatInt(q.Count, 10), "quarantined (" + report.Sanitize(q.Rule) + ")"})
 	}
-	return tw.Flush()
+	return report.WriteTable(page, []string{"user", "kind", "value", "first seen", "last seen", "count", "status"}, rows, []int{5})
 }
 
 func newBaselineConfirmCmd(e *env, dir *string) *cobra.Command {

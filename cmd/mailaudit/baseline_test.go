@@ -93,7 +93,7 @@ func TestBaselineList(t *testing.T) {
 		jsonLength int // -1: not JSON
 	}{
 		{name: "table of all users", args: []string{"baseline", "list", "--state-dir", dir},
-			stdout:     []string{"USER", "KIND", "alice@example.org", "address", "203.0.113.7", "2026-11-22 10:00:00", "network", "country", "bob@example.org", "AS8075", `evil\x1b[31m`},
+			stdout:     []string{"user", "kind", "alice@example.org", "address", "203.0.113.7", "2026-11-22", "10:00:00", "network", "country", "bob@example.org", "AS8075", `evil\x1b[31m`},
 			notStdout:  []string{"\x1b"},
 			jsonLength: -1},
 		{name: "one user", args: []string{"baseline", "list", "--state-dir", dir, "--user", "bob@example.org"},
