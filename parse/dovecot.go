@@ -132,6 +132,9 @@ func (p *Parser) login(f *frame, svc, msg []byte) (Event, Status) {
 	if !ok {
 		return Event{}, Ignored
 	}
+	if bytes.HasPrefix(msg, []byte("ID sent: ")) {
+		return p.clientID(f, svc, msg)
+	}
 	verb := verbOf(msg)
 	if verb == verbNone {
 		return Event{}, Ignored

@@ -25,9 +25,15 @@ const (
 	KindAuth
 	// KindSASL is a Postfix smtpd SASL line.
 	KindSASL
+	// KindClient is a Dovecot imap_id_log line ("imap-login: ID sent:
+	// name=Thunderbird, …"): the client program a connection named, in
+	// Client. It is detail, not an attempt: its Result is zero and it must
+	// never be counted as a login.
+	KindClient
 )
 
-// String returns the contract name of k: "login", "auth" or "sasl".
+// String returns the contract name of k: "login", "auth", "sasl" or
+// "client".
 func (k Kind) String() string {
 	switch k {
 	case KindLogin:
@@ -36,6 +42,8 @@ func (k Kind) String() string {
 		return "auth"
 	case KindSASL:
 		return "sasl"
+	case KindClient:
+		return "client"
 	}
 	return ""
 }
@@ -43,7 +51,8 @@ func (k Kind) String() string {
 // Result is the outcome of an authentication attempt.
 type Result uint8
 
-// The results. The zero Result is not valid in an Event.
+// The results. The zero Result is not valid in an Event, except in one of
+// KindClient, which records no attempt.
 const (
 	// Success means the credentials were accepted.
 	Success Result = iota + 1
@@ -103,7 +112,7 @@ type Event struct {
 	// RemoteIP is the client address as logged (rip=, Postfix [addr]).
 	RemoteIP string
 	// Addr is RemoteIP parsed; always valid in an Event Parse returns with
-	// a Kind of KindLogin or KindSASL.
+	// a Kind of KindLogin, KindSASL or KindClient.
 	Addr netip.Addr
 	// LocalIP is lip= as logged, empty when absent.
 	LocalIP string
@@ -129,6 +138,10 @@ type Event struct {
 	// Refused reports that authentication succeeded but the login was
 	// refused anyway (e.g. the per-user connection limit).
 	Refused bool
+	// Client is the name= value of a KindClient event's ID text, with
+	// control and non-ASCII bytes replaced by '?', at most MaxClient
+	// bytes; empty for every other kind. It is client-chosen text.
+	Client string
 	// File and Line locate the line: the caller that reads files sets them;
 	// Parse leaves them empty. Line is 1-based within its file.
 	File string

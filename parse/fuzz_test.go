@@ -87,8 +87,20 @@ func FuzzParse(f *testing.F) {
 		default:
 			t.Fatalf("bad status %v", st)
 		}
-		if ev.Kind == 0 || ev.Result == 0 {
+		if ev.Kind == 0 || (ev.Result == 0) != (ev.Kind == KindClient) {
 			t.Fatalf("Parsed event without kind or result: %+v", ev)
+		}
+		if ev.Kind == KindClient {
+			if ev.Client == "" || len(ev.Client) > MaxClient || ev.HasUser {
+				t.Fatalf("client event with bad name or a user: %+v", ev)
+			}
+			for _, c := range []byte(ev.Client) {
+				if c < 0x20 || c > 0x7e {
+					t.Fatalf("client name %q not sanitized", ev.Client)
+				}
+			}
+		} else if ev.Client != "" {
+			t.Fatalf("%s event with a client name: %+v", ev.Kind, ev)
 		}
 		line = bytes.TrimRight(line, "\r\n")    // as Parse does
 		json := len(line) > 0 && line[0] == '{' // fields are JSON-decoded, not substrings
@@ -100,7 +112,7 @@ func FuzzParse(f *testing.F) {
 		}
 		if !json {
 			switch ev.Kind {
-			case KindLogin:
+			case KindLogin, KindClient:
 				if r, ok := lastRip(line); !ok || string(r) != ev.RemoteIP {
 					t.Fatalf("RemoteIP %q is not the last rip= element %q of %q", ev.RemoteIP, r, line)
 				}

@@ -35,6 +35,7 @@ type goldenEvent struct {
 	Attempts int    `json:"attempts,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	Refused  bool   `json:"refused,omitempty"`
+	Client   string `json:"client,omitempty"`
 }
 
 // marshalResult renders one Parse result as a JSON line, null when Ignored.
@@ -45,7 +46,7 @@ func marshalResult(ev Event, st Status) []byte {
 	g := goldenEvent{Status: "parsed", Host: ev.Host, Program: ev.Program, Kind: ev.Kind.String(),
 		Service: ev.Service, Result: ev.Result.String(), User: ev.User, HasUser: ev.HasUser,
 		RemoteIP: ev.RemoteIP, LocalIP: ev.LocalIP, Secured: ev.Secured, Method: ev.Method,
-		Session: ev.Session, Attempts: ev.Attempts, Reason: ev.Reason, Refused: ev.Refused}
+		Session: ev.Session, Attempts: ev.Attempts, Reason: ev.Reason, Refused: ev.Refused, Client: ev.Client}
 	if st == Malformed {
 		g.Status = "malformed"
 	}

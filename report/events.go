@@ -64,7 +64,9 @@ func NewEventWriter(w io.Writer, f Format) (EventWriter, error) {
 // is null for the zero Origin, else {class, provider, product, labels,
 // confidence, asn, country}: empty strings and a zero ASN are null, labels
 // is [] when none, each label {name, prefix, source, date}. The AS
-// organisation is not in it (it is in the CSV and the tables).
+// organisation is not in it (it is in the CSV and the tables). A record of
+// kind "client" (result null) has one more key after refused: client, the
+// program name the connection sent with IMAP ID; no other record has it.
 func AppendEvent(b []byte, ev parse.Event, o ipranges.Origin) []byte {
 	b = append(b, `{"time":`...)
 	b = appendTime(b, ev.Time)
@@ -119,6 +121,10 @@ func AppendEvent(b []byte, ev parse.Event, o ipranges.Origin) []byte {
 	b = appendBool(b, ev.Secured)
 	b = append(b, `,"refused":`...)
 	b = appendBool(b, ev.Refused)
+	if ev.Kind == parse.KindClient {
+		b = append(b, `,"client":`...)
+		b = appendString(b, ev.Client)
+	}
 	return append(b, '}')
 }
 
@@ -225,7 +231,7 @@ func (c *csvEventWriter) Write(ev parse.Event, o ipranges.Origin) error {
 		csvTime(ev.Time), csvCell(ev.Host), csvCell(ev.Program), ev.Kind.String(),
 		csvCell(ev.Service), ev.Result.String(), csvCell(ev.User), csvCell(ev.RemoteIP),
 		csvCell(ev.LocalIP), tlsCell(ev.TLS), csvCell(ev.Method), csvCell(ev.Session),
-		intOrEmpty(ev.Attempts), csvCell(ev.Reason), csvCell(ev.File), strconv.Itoa(ev.Line),
+		intOrEmpty(ev.Attempts), csvCell(reasonOrClient(ev)), csvCell(ev.File), strconv.Itoa(ev.Line),
 	}
 	row = append(row, originCSV(o)...)
 	row = append(row, strconv.FormatBool(ev.Secured), strconv.FormatBool(ev.Refused))
@@ -290,8 +296,18 @@ func eventRow(ev parse.Event, o ipranges.Origin) []string {
 	return []string{
 		tableTime(ev.Time), ev.Kind.String(), dash(Sanitize(ev.Service)), ev.Result.String(),
 		tableUser(ev.User, ev.HasUser), dash(Sanitize(ev.RemoteIP)), tlsWord(ev.TLS),
-		dash(Sanitize(ev.Method)), originCell(o), dash(Sanitize(ev.Reason)), where(ev.File, ev.Line),
+		dash(Sanitize(ev.Method)), originCell(o), dash(Sanitize(reasonOrClient(ev))), where(ev.File, ev.Line),
 	}
+}
+
+// reasonOrClient is the reason cell of CSV and table rows: the reason, or
+// for a client-kind event (which has none) "client NAME", so those formats
+// keep their columns.
+func reasonOrClient(ev parse.Event) string {
+	if ev.Kind == parse.KindClient {
+		return "client " + ev.Client
+	}
+	return ev.Reason
 }
 
 func (t *tableEventWriter) Flush() error { return t.err }

@@ -172,8 +172,12 @@ type failStat struct {
 // Add counts one event and the origin of its address. Successful login and
 // SASL events count as logins of their (user, address) pair; failed and
 // aborted ones as failures of their address, weighted by Attempts when it
-// is over 1. Auth-kind events only count in the totals.
+// is over 1. Auth-kind events only count in the totals; client-kind
+// events (the program a connection named) are not counted at all.
 func (s *Summary) Add(ev parse.Event, o ipranges.Origin) {
+	if ev.Kind == parse.KindClient {
+		return
+	}
 	k, r := int(ev.Kind), int(ev.Result)
 	if k > 3 {
 		k = 0
