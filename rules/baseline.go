@@ -26,11 +26,16 @@ const (
 	// e.g. "microsoft": learned instead of the provider's shared
 	// addresses, whose failures it explains.
 	FacetProvider Facet = "provider"
+	// FacetClient is the program the login's connection named with IMAP
+	// ID (Dovecot imap_id_log), lower case, e.g. "thunderbird". It is
+	// client-chosen text: learned when present, and reported as new only
+	// when new_device.report lists it. Devices never returns it.
+	FacetClient Facet = "client"
 )
 
 func (f Facet) valid() bool {
 	switch f {
-	case FacetAddress, FacetNetwork, FacetASN, FacetCountry, FacetProvider, FacetWide:
+	case FacetAddress, FacetNetwork, FacetASN, FacetCountry, FacetProvider, FacetWide, FacetClient:
 		return true
 	}
 	return false

@@ -153,8 +153,9 @@ type SuccessAfterFailuresRule struct {
 }
 
 // NewDeviceRule configures new-device. Report lists the facets whose
-// novelty raises a finding ("address", "network", "asn", "country"); all
-// four are always learned. A new country raises CountrySeverity, any other
+// novelty raises a finding ("address", "network", "asn", "country", and
+// "wide", "provider", "client"); all are always learned ("client" when the
+// log has Dovecot's imap_id_log lines). A new country raises CountrySeverity, any other
 // reported facet Severity.
 type NewDeviceRule struct {
 	Enabled  bool     `toml:"enabled"`  // as in SimpleRule
@@ -418,7 +419,7 @@ func (c Config) Validate() error {
 	severity("new_device.country_severity", c.NewDevice.CountrySeverity)
 	for _, f := range c.NewDevice.Report {
 		if !Facet(f).valid() {
-			errs = append(errs, fmt.Errorf("new_device.report: unknown facet %q (want address, network, wide, asn, country or provider)", f))
+			errs = append(errs, fmt.Errorf("new_device.report: unknown facet %q (want address, network, wide, asn, country, provider or client)", f))
 		}
 	}
 	severity("impossible_travel.severity", c.ImpossibleTravel.Severity)

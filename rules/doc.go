@@ -66,7 +66,9 @@
 // # Events
 //
 // Only KindLogin and KindSASL events are attempts; a KindAuth line is a
-// detail of one, read only for its PasswordHash. A failure counts its
+// detail of one, read only for its PasswordHash. A KindClient event (IMAP
+// ID) is remembered by session for the client facet of that session's
+// successful login, never counted. A failure counts its
 // Attempts (at most 1000 per line). Aborted events are not failures; a
 // Refused event had its credentials accepted and counts as a login.
 // Loopback and "secured" connections from private space are no sources.

@@ -85,6 +85,8 @@ type Engine struct {
 	// network withdraws them (a phone's rotating addresses).
 	ownAccused map[string][]netip.Addr
 	campaign   campaignState
+	// clients are the client names (IMAP ID) of sessions not logged in yet.
+	clients clientMemory
 
 	findings map[aggKey]*agg
 	perRule  map[string]int // findings kept per rule, for Config.MaxFindings
@@ -234,7 +236,10 @@ func sourceName(k netip.Addr) string {
 // to Attribution.Window for an explanation, so attack findings come that
 // much later in event time. Later events of the same rule and subject
 // only update the finding kept for Flush. KindAuth events are detail
-// lines and are ignored, as are events without a valid address.
+// lines and are ignored, as are events without a valid address. A
+// KindClient event is remembered by its session (at most 65536, the
+// oldest dropped): the successful login of that session from the same
+// address then learns the client facet too.
 func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 	if ev.Kind == parse.KindAuth && ev.PasswordHash != "" && ev.HasUser && ev.Addr.IsValid() {
 		// Not an attempt of its own (the login line counts it), but the
@@ -245,6 +250,12 @@ func (e *Engine) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 				p.hashes = append(p.hashes, ev.PasswordHash)
 			}
 		}
+		return nil
+	}
+	if ev.Kind == parse.KindClient {
+		// Not an attempt: the program the connection named, for the
+		// client facet of its login.
+		e.clients.remember(ev)
 		return nil
 	}
 	if ev.Kind == parse.KindAuth || !ev.Addr.IsValid() {

@@ -29,10 +29,10 @@ const DefaultReorderCapacity = 1 << 15
 // it passed on, so findings come later than with the Engine alone: use a
 // Reorder for whole runs (check, cron), not to follow a log live.
 //
-// A Reorder buffers only the events the Engine reads (KindLogin and
-// KindSASL with an address) and clears the fields the rules do not read
-// (Host, Program, Service, RemoteIP, LocalIP, Session, Reason). It is not
-// safe for concurrent use.
+// A Reorder buffers only the events the Engine reads (KindLogin, KindSASL
+// and KindClient with an address) and clears the fields the rules do not
+// read (Host, Program, Service, RemoteIP, LocalIP, Reason, and Session but
+// of successes and client events). It is not safe for concurrent use.
 type Reorder struct {
 	eng  *Engine
 	max  int
@@ -117,7 +117,10 @@ func (r *Reorder) Observe(ev parse.Event, o ipranges.Origin) []Finding {
 	} else {
 		r.last = t
 	}
-	ev.Host, ev.Program, ev.Service, ev.RemoteIP, ev.LocalIP, ev.Session, ev.Reason = "", "", "", "", "", "", ""
+	if ev.Kind != parse.KindClient && ev.Result != parse.Success {
+		ev.Session = "" // only a success reads it, for its client (IMAP ID)
+	}
+	ev.Host, ev.Program, ev.Service, ev.RemoteIP, ev.LocalIP, ev.Reason = "", "", "", "", "", ""
 	r.seq++
 	r.h.push(heldEvent{t: t, seq: r.seq, ev: ev, o: o})
 	var out []Finding

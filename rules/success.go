@@ -93,7 +93,7 @@ func (e *Engine) success(in input, out []Finding) []Finding {
 	if e.cfg.ImpossibleTravel.Enabled && in.o.Class != ipranges.Private && in.o.Class != ipranges.Intermediary {
 		out = e.travel(in, f, out)
 	}
-	devs := e.devices(in.addr, in.o)
+	devs := e.withClient(e.devices(in.addr, in.o), in)
 	if serious != "" {
 		// Never learn what raised a serious finding: the attacker's
 		// address must not become the victim's device.
