@@ -694,11 +694,46 @@ func (f *Follower) Entry() Entry {
 	case len(f.queue) > 0:
 		return f.queue[0].entry(f.path)
 	case f.cur != nil:
-		return f.cur.entry(f.path)
+		return f.curEntry()
 	case f.last != nil:
 		return f.last.entry(f.path)
 	}
 	return f.opts.Entry
+}
+
+// curEntry returns the Entry of the position reached in the followed
+// generation. When its reads are guarded, the fingerprint and position
+// check come from the bytes as read: the file may have been copied away,
+// truncated and rewritten since, and an Entry hashed from its new content
+// would match the new file at the old offset instead of the rotated copy.
+func (f *Follower) curEntry() Entry {
+	s, g := f.cur, f.guard
+	if g == nil || s.gz() {
+		return s.entry(f.path)
+	}
+	off := s.lr.Offset()
+	e := Entry{Path: f.path, Dev: s.dev, Inode: s.ino, Offset: off, Line: s.lr.LineNo()}
+	if fp := g.fingerprint(); fp.n > 0 {
+		e.FPLen, e.FP = fp.n, fp.hex()
+	}
+	if off == 0 {
+		return e
+	}
+	n := int(min(off, FingerprintLen))
+	if m, ok := g.tail(off, n); ok {
+		e.TailLen, e.Tail = m.n, m.hex()
+		return e
+	}
+	if f.markOff == off && f.mark.n > 0 {
+		e.TailLen, e.Tail = f.mark.n, f.mark.hex()
+		return e
+	}
+	// Not kept (a very long line held back): from the file, if it still
+	// starts as read.
+	if t, err := tailAt(s.in.File(), plain, off, n); err == nil && g.intact() {
+		e.TailLen, e.Tail = t.n, t.hex()
+	}
+	return e
 }
 
 // Close closes the open generations. The Follower must not be used

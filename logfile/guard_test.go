@@ -1,11 +1,13 @@
 package logfile
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestGuardCopytruncate: a copytruncate and new lines landing between the
@@ -90,4 +92,74 @@ func mustOpen(t *testing.T, p string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// TestFollowerEntryAfterCopytruncate: the position saved for --state while
+// the followed file has been copied away, truncated and rewritten (before
+// the follower's next poll) must be the one in the old content, found in
+// the rotated copy, not the same offset in the new content.
+func TestFollowerEntryAfterCopytruncate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	line := func(s string, i int) string { return fmt.Sprintf("%s line %02d of the follower test\n", s, i) }
+	var old strings.Builder
+	for i := 1; i <= 3; i++ {
+		old.WriteString(line("old", i))
+	}
+	if err := os.WriteFile(path, []byte(old.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := Follow(path, FollowOptions{Interval: time.Millisecond})
+	defer f.Close()
+	for i := 1; i <= 3; i++ {
+		got, err := f.Next(t.Context())
+		if err != nil || string(got)+"\n" != line("old", i) {
+			t.Fatalf("line %d: %q, %v", i, got, err)
+		}
+	}
+	// Two more lines, then copytruncate and new, longer content.
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString(line("old", 4) + line("old", 5))
+	fh.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".1", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var fresh strings.Builder
+	for i := 1; i <= 6; i++ {
+		fresh.WriteString(line("new", i))
+	}
+	if err := os.WriteFile(path, []byte(fresh.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := f.Entry()
+	r, err := Resume(path, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []string
+	for {
+		l, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(l)+"\n")
+	}
+	want := []string{line("old", 4), line("old", 5)}
+	for i := 1; i <= 6; i++ {
+		want = append(want, line("new", i))
+	}
+	if strings.Join(got, "") != strings.Join(want, "") {
+		t.Errorf("resumed from the saved entry:\n%s\nwant:\n%s", strings.Join(got, ""), strings.Join(want, ""))
+	}
 }
