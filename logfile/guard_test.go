@@ -163,3 +163,80 @@ func TestFollowerEntryAfterCopytruncate(t *testing.T) {
 		t.Errorf("resumed from the saved entry:\n%s\nwant:\n%s", strings.Join(got, ""), strings.Join(want, ""))
 	}
 }
+
+// TestRotatedDuringSearch: a numbered rotation while the rotated
+// generations are opened one by one moves the generation holding the
+// position to a name already looked at; the search must notice and look
+// again rather than report it gone (a gap, then the generation read again
+// from its start).
+func TestRotatedDuringSearch(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	gen := func(s string) string {
+		var b strings.Builder
+		for i := 1; i <= 3; i++ {
+			fmt.Fprintf(&b, "%s line %d of a rotated generation\n", s, i)
+		}
+		return b.String()
+	}
+	write := func(name, text string, age time.Duration) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mt := time.Now().Add(-age)
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("mail.log.2", gen("A"), 3*time.Hour)
+	write("mail.log.1", gen("B"), 2*time.Hour)
+	write("mail.log", gen("C"), time.Hour)
+	// The position: after A's first line, as saved from A.
+	s, err := openSegment(filepath.Join(dir, "mail.log.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.lr.Next(); err != nil {
+		t.Fatal(err)
+	}
+	e := s.entry(path)
+	s.close()
+	// A rotation after the first candidate is opened: mail.log.2 →
+	// mail.log.3, mail.log.1 → mail.log.2, mail.log → mail.log.1.
+	opened := 0
+	beforeOpen = func(string) {
+		opened++
+		if opened != 2 {
+			return
+		}
+		for _, mv := range [][2]string{{"mail.log.2", "mail.log.3"}, {"mail.log.1", "mail.log.2"}, {"mail.log", "mail.log.1"}} {
+			if err := os.Rename(filepath.Join(dir, mv[0]), filepath.Join(dir, mv[1])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("mail.log", "", 0)
+	}
+	defer func() { beforeOpen = nil }()
+	segs, err := rotated(path, e, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll(segs)
+	var got strings.Builder
+	for _, g := range segs {
+		g.lr.CompleteOnly = false
+		for {
+			l, err := g.lr.Next()
+			if err != nil {
+				break
+			}
+			got.Write(l)
+			got.WriteByte('\n')
+		}
+	}
+	want := strings.SplitAfterN(gen("A"), "\n", 2)[1] + gen("B") + gen("C")
+	if got.String() != want {
+		t.Errorf("read after the search:\n%s\nwant:\n%s", got.String(), want)
+	}
+}

@@ -306,7 +306,16 @@ func rotatedOnce(path string, e Entry, skipDev, skipIno uint64) (segs []*segment
 	if err != nil {
 		return nil, true, err
 	}
+	// The candidates opened and passed over: a rotation while they are
+	// opened one by one (numbered names moving up) can show the
+	// generation holding e under a name already looked at, so that it
+	// is never opened; they must still be under the names they were
+	// opened by when the search ends.
+	var passed []fileName
 	for k, name := range names {
+		if beforeOpen != nil {
+			beforeOpen(name)
+		}
 		s, err := openSegment(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, false, nil // renamed or compressed meanwhile
@@ -315,6 +324,7 @@ func rotatedOnce(path string, e Entry, skipDev, skipIno uint64) (segs []*segment
 			continue // unreadable: not ours
 		}
 		if (s.dev != 0 || s.ino != 0) && s.dev == skipDev && s.ino == skipIno || !s.continues(e) {
+			passed = append(passed, fileName{name, s.dev, s.ino})
 			s.close()
 			continue
 		}
@@ -325,6 +335,7 @@ func rotatedOnce(path string, e Entry, skipDev, skipIno uint64) (segs []*segment
 			return nil, true, err
 		}
 		if !ok {
+			passed = append(passed, fileName{name, s.dev, s.ino})
 			s.close()
 			continue
 		}
@@ -349,9 +360,33 @@ func rotatedOnce(path string, e Entry, skipDev, skipIno uint64) (segs []*segment
 			}
 			segs = append(segs, n)
 		}
-		return segs, stillNamed(segs) && sameList(path, names), nil
+		return segs, stillNamed(segs) && stillThere(passed) && sameList(path, names), nil
 	}
-	return nil, true, nil
+	return nil, stillThere(passed) && sameList(path, names), nil
+}
+
+// beforeOpen, if set (by tests), is called before rotatedOnce opens a
+// listed generation.
+var beforeOpen func(name string)
+
+// fileName is a file as found under a name.
+type fileName struct {
+	name     string
+	dev, ino uint64
+}
+
+// stillThere reports whether each of files is still under its name.
+func stillThere(files []fileName) bool {
+	for _, f := range files {
+		fi, err := os.Stat(f.name)
+		if err != nil {
+			return false
+		}
+		if dev, ino := fileID(fi); (dev != 0 || ino != 0) && (dev != f.dev || ino != f.ino) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameList reports whether path's rotated generations are still names:
