@@ -240,3 +240,54 @@ func TestRotatedDuringSearch(t *testing.T) {
 		t.Errorf("read after the search:\n%s\nwant:\n%s", got.String(), want)
 	}
 }
+
+// TestSiblingsEqualMtime: two generations of different naming schemes with
+// the same modification time (the newer one got no write within the file
+// system's clock tick after it was created) are ordered by which was put
+// in place last, not by name: a dated generation and a numbered one
+// created after it.
+func TestSiblingsEqualMtime(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	mt := time.Now().Add(-time.Hour).Truncate(time.Second)
+	write := func(name, text string) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("mail.log-20261120", "older generation\n")
+	old, err := os.Stat(filepath.Join(dir, "mail.log-20261120"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A later inode change time than the older one's.
+	for i := 0; ; i++ {
+		write("mail.log.1", "newer generation\n")
+		fi, err := os.Stat(filepath.Join(dir, "mail.log.1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changeTime(fi).After(changeTime(old)) {
+			break
+		}
+		if i == 50 || changeTime(fi).IsZero() {
+			t.Skip("no distinct inode change times here")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Rotated(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "mail.log-20261120"), filepath.Join(dir, "mail.log.1")}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("Rotated = %v, want oldest first %v", got, want)
+	}
+}

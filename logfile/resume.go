@@ -158,28 +158,29 @@ func siblings(path string) ([]string, error) {
 	}
 	pick := make(map[genKey]int) // index into names
 	var names []string
-	var mtimes []time.Time
+	var mtimes, ctimes []time.Time
 	for _, de := range ents {
 		name := de.Name()
 		g := parseGeneration(name)
 		if g.stem != base || g.class == genCurrent || !de.Type().IsRegular() || undecodable(name) {
 			continue
 		}
-		var mt time.Time
+		var mt, ct time.Time
 		if fi, err := de.Info(); err == nil {
-			mt = fi.ModTime()
+			mt, ct = fi.ModTime(), changeTime(fi)
 		}
 		k := genKey{g.class, g.key}
 		if i, ok := pick[k]; ok {
 			if !compressedName(filepath.Base(names[i])) || compressedName(name) {
 				continue
 			}
-			names[i], mtimes[i] = filepath.Join(dir, name), mt // the uncompressed one
+			names[i], mtimes[i], ctimes[i] = filepath.Join(dir, name), mt, ct // the uncompressed one
 			continue
 		}
 		pick[k] = len(names)
 		names = append(names, filepath.Join(dir, name))
 		mtimes = append(mtimes, mt)
+		ctimes = append(ctimes, ct)
 	}
 	byName := SortOldestFirst(names)
 	rank := make(map[string]int, len(names))
@@ -187,12 +188,23 @@ func siblings(path string) ([]string, error) {
 		rank[n] = i
 	}
 	mtime := make(map[string]time.Time, len(names))
+	ctime := make(map[string]time.Time, len(names))
 	for i, n := range names {
-		mtime[n] = mtimes[i]
+		mtime[n], ctime[n] = mtimes[i], ctimes[i]
 	}
 	slices.SortStableFunc(byName, func(a, b string) int {
 		if c := mtime[a].Compare(mtime[b]); c != 0 {
 			return c
+		}
+		// Equal modification times (a file system's clock ticks are
+		// milliseconds long: a generation that got no write after it was
+		// created ties with the one before it). Names of one scheme are
+		// in order; of two schemes (numbered and dated), the one put in
+		// place last (renamed, copied or compressed) is the newer.
+		if parseGeneration(filepath.Base(a)).class != parseGeneration(filepath.Base(b)).class {
+			if c := ctime[a].Compare(ctime[b]); c != 0 {
+				return c
+			}
 		}
 		return cmp.Compare(rank[a], rank[b])
 	})
