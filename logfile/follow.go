@@ -436,7 +436,16 @@ func (f *Follower) check() error {
 		}
 		return nil
 	case !same && intact && fi.Size() == 0:
-		return nil // a new, empty file: the writer may not have moved yet
+		// A new, empty file: the writer may not have moved yet.
+		if f.cur.lr.Offset() == 0 && f.fp.n == 0 && f.guard != nil {
+			// Nothing of the followed file read or known: what was
+			// copied away from it meanwhile comes first, then it is
+			// read from its first bytes as taken now.
+			f.queue = append(f.queue, f.unread(f.cur)...)
+			f.guard.anchor(f.seen)
+			f.seen = nil
+		}
+		return nil
 	}
 	if !same && intact && fi.Size() > 0 && f.cur.lr.Offset() == 0 && f.fp.n == 0 {
 		// Renamed away before anything of it was read, and it was
@@ -444,6 +453,9 @@ func (f *Follower) check() error {
 		// away (copytruncate) meanwhile. The generations rotated in
 		// since the last one queued, up to its own content, come first.
 		f.queue = append(f.queue, f.unread(f.cur)...)
+		if f.guard != nil {
+			f.guard.anchor(f.seen)
+		}
 		f.seen = nil
 	}
 	e := f.position()
@@ -802,6 +814,14 @@ func (g *guard) anchor(b []byte) {
 
 func (g *guard) Read(p []byte) (int, error) {
 	if g.cut {
+		return 0, io.EOF
+	}
+	if g.end == 0 && len(g.head) == 0 {
+		// Nothing of the file is known (it was empty when looked at):
+		// its first bytes, once written, may be copied away and
+		// truncated before they are read, leaving no trace. They are
+		// read only once the Follower has taken them and looked for such
+		// copies (check, then anchor).
 		return 0, io.EOF
 	}
 	n, err := g.r.Read(p)

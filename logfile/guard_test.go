@@ -1,6 +1,7 @@
 package logfile
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -289,5 +290,49 @@ func TestSiblingsEqualMtime(t *testing.T) {
 	want := []string{filepath.Join(dir, "mail.log-20261120"), filepath.Join(dir, "mail.log.1")}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("Rotated = %v, want oldest first %v", got, want)
+	}
+}
+
+// TestFollowerEmptyThenCopytruncate: a followed file empty when opened
+// gets lines that are copied away and truncated (copytruncate) before the
+// follower first reads it; the lines after the truncation must not be read
+// first as if they were the file's start, the copied ones lost.
+func TestFollowerEmptyThenCopytruncate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := Follow(path, FollowOptions{Interval: time.Millisecond})
+	defer f.Close()
+	if err := f.start(); err != nil {
+		t.Fatal(err)
+	}
+	f.started = true
+	// Between opening and the first read: lines, copytruncate, lines.
+	old := "00000001 first generation line\n00000002 first generation line\n"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".1", []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := "00000003 after the copytruncate\n"
+	if err := os.WriteFile(path, []byte(fresh), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for range 3 {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		l, err := f.Next(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("after %q: %v", got.String(), err)
+		}
+		got.Write(l)
+		got.WriteByte('\n')
+	}
+	if got.String() != old+fresh {
+		t.Errorf("read %q, want %q", got.String(), old+fresh)
 	}
 }
