@@ -538,6 +538,13 @@ func (f *Follower) unread(cur *segment) []*segment {
 		return nil
 	}
 	kept := settled(segs, head)
+	// cur may have been written and then renamed and compressed while
+	// the generations were listed: its first bytes, if more of them are
+	// there now, show that copy of its content to be read through cur.
+	// (f.seen stays the bytes taken before the listing.)
+	if again, _ := prefix(cur.in.File(), cur.in.codec, FingerprintLen); len(again) > len(head) {
+		kept = settled(kept, again)
+	}
 	for _, g := range kept {
 		f.prep(g)
 	}

@@ -1,6 +1,8 @@
 package logfile
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -334,5 +336,71 @@ func TestFollowerEmptyThenCopytruncate(t *testing.T) {
 	}
 	if got.String() != old+fresh {
 		t.Errorf("read %q, want %q", got.String(), old+fresh)
+	}
+}
+
+// TestFollowerEmptyRenamedCompressed: a followed file empty when its first
+// bytes were taken, then written, renamed and compressed (a new inode)
+// while the rotated generations were being listed, must be read once: its
+// compressed copy is its own content, not a generation to read before it.
+func TestFollowerEmptyRenamedCompressed(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	at := func(name string, text []byte, age time.Duration) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mt := time.Now().Add(-age)
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at("mail.log-20261101", []byte("00000001 an older generation, already read\n"), 2*time.Hour)
+	at("mail.log", nil, time.Hour)
+	lines := "00000002 written while the generations were listed\n00000003 and renamed away\n"
+	rotatedAway := false
+	beforeOpen = func(string) {
+		if rotatedAway {
+			return
+		}
+		rotatedAway = true
+		// Lines, then create with compress: renamed, compressed (the
+		// plain name removed), a new empty file at the path.
+		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fh.WriteString(lines)
+		fh.Close()
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write([]byte(lines))
+		zw.Close()
+		at("mail.log-20261102.gz", buf.Bytes(), 30*time.Minute)
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		at("mail.log", nil, 0)
+	}
+	defer func() { beforeOpen = nil }()
+	f := Follow(path, FollowOptions{Interval: time.Millisecond})
+	defer f.Close()
+	var got strings.Builder
+	for {
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		l, err := f.Next(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		got.Write(l)
+		got.WriteByte('\n')
+	}
+	if !rotatedAway {
+		t.Fatal("the rotation was not made while the generations were listed")
+	}
+	if got.String() != lines {
+		t.Errorf("read %q, want %q", got.String(), lines)
 	}
 }
