@@ -529,8 +529,10 @@ func (f *Follower) unread(cur *segment) []*segment {
 				continue
 			}
 			if (g.dev != 0 || g.ino != 0) && g.dev == dev && g.ino == ino {
+				// cur itself, renamed: the generations after it are
+				// newer than it, read after it (found then as newer).
 				g.close()
-				continue
+				break
 			}
 			segs = append(segs, g)
 		}

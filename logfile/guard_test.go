@@ -404,3 +404,54 @@ func TestFollowerEmptyRenamedCompressed(t *testing.T) {
 		t.Errorf("read %q, want %q", got.String(), lines)
 	}
 }
+
+// TestFollowerRenamedBeforeRead: a log with no rotated generation, empty
+// when the follower opened it, written and renamed away twice before the
+// follower read anything: the generation rotated in after the followed
+// one must be read after it, not before.
+func TestFollowerRenamedBeforeRead(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mail.log")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := Follow(path, FollowOptions{Interval: time.Millisecond})
+	defer f.Close()
+	if err := f.start(); err != nil {
+		t.Fatal(err)
+	}
+	f.started = true
+	mt := time.Now().Add(-time.Hour)
+	var want strings.Builder
+	for i, gen := range []string{"mail.log-20261101", "mail.log-20261102", ""} {
+		text := fmt.Sprintf("%08d line of generation %d\n", i+1, i+1)
+		want.WriteString(text)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if gen == "" {
+			break
+		}
+		m := mt.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(path, m, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(path, filepath.Join(dir, gen)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got strings.Builder
+	for {
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		l, err := f.Next(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		got.Write(l)
+		got.WriteByte('\n')
+	}
+	if got.String() != want.String() {
+		t.Errorf("read %q, want %q", got.String(), want.String())
+	}
+}
