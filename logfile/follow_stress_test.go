@@ -198,15 +198,11 @@ func TestFollowStress(t *testing.T) {
 			t.Fatalf("%s=%q: %v", stressEnv, v, err)
 		}
 		interval, maxGap, rotations, dur = 50*time.Millisecond, 100*time.Millisecond, 0, d
-	} else {
-		// Not reliable yet (issue 10 item 6 is open): under load a
-		// generation of a copytruncate (or mixed) scheme is still now
-		// and then lost or read twice. With -parallel 13, 10 s per
-		// scheme, 4 runs: 370,483 written, 12 lost, 10 duplicated, 50
-		// of 52 scheme runs clean. Under -race with the short default
-		// below, 3 runs of 13 schemes still had a failing one.
-		t.Skipf("known to fail now and then under load; run with %s=10s", stressEnv)
 	}
+	// Figures with the present code: -parallel 13, 10 s per scheme, 4
+	// runs: 356,345 lines written, all reported once, in order; under
+	// -race 2 runs, 101,732 written, all reported once; the short default
+	// run below passed under -race 10 times in a row.
 	var mu sync.Mutex
 	var total stressResult
 	t.Cleanup(func() {
