@@ -185,35 +185,48 @@ func dovecotIdent(prog []byte) bool {
 // "postfix/smtpd", "postfix/submission/smtpd", "postfix-out.example/smtpd".
 // "postfixevil/smtpd" and "postfix/smtpd-fake" are not.
 func smtpdIdent(prog []byte) bool {
-	rest, ok := bytes.CutPrefix(prog, []byte("postfix"))
+	rest, ok := postfixServices(prog)
 	if !ok {
 		return false
+	}
+	mid, ok := bytes.CutSuffix(rest, []byte("/smtpd"))
+	// Service names between "postfix" and "/smtpd": "", "/submission".
+	return ok && serviceNames(mid)
+}
+
+// postfixServices returns what follows "postfix" or "postfix-<instance>"
+// in a Postfix ident: "" or "/service/…".
+func postfixServices(prog []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(prog, []byte("postfix"))
+	if !ok {
+		return nil, false
 	}
 	if inst, ok := bytes.CutPrefix(rest, []byte("-")); ok {
 		i := bytes.IndexByte(inst, '/')
 		if i <= 0 || !identWord(inst[:i]) {
-			return false
+			return nil, false
 		}
 		rest = inst[i:]
 	}
-	mid, ok := bytes.CutSuffix(rest, []byte("/smtpd"))
-	if !ok {
-		return false
-	}
-	// Service names between "postfix" and "/smtpd": "", "/submission".
-	for len(mid) > 0 {
-		if mid[0] != '/' {
+	return rest, true
+}
+
+// serviceNames reports whether b is "" or "/name" repeated, each name an
+// identWord.
+func serviceNames(b []byte) bool {
+	for len(b) > 0 {
+		if b[0] != '/' {
 			return false
 		}
-		mid = mid[1:]
-		j := bytes.IndexByte(mid, '/')
+		b = b[1:]
+		j := bytes.IndexByte(b, '/')
 		if j < 0 {
-			j = len(mid)
+			j = len(b)
 		}
-		if !identWord(mid[:j]) {
+		if !identWord(b[:j]) {
 			return false
 		}
-		mid = mid[j:]
+		b = b[j:]
 	}
 	return true
 }

@@ -78,18 +78,8 @@ func mailIdent(prog []byte) bool {
 	if dovecotIdent(prog) || string(prog) == "postfix" {
 		return true
 	}
-	rest, ok := bytes.CutPrefix(prog, []byte("postfix"))
-	if !ok {
-		return false
-	}
-	if inst, ok := bytes.CutPrefix(rest, []byte("-")); ok {
-		i := bytes.IndexByte(inst, '/')
-		if i <= 0 || !identWord(inst[:i]) {
-			return false
-		}
-		rest = inst[i:]
-	}
-	return len(rest) > 1 && rest[0] == '/' && identWord(bytes.ReplaceAll(rest[1:], []byte("/"), []byte(".")))
+	rest, ok := postfixServices(prog)
+	return ok && len(rest) > 0 && serviceNames(rest)
 }
 
 // dovecotProcess reports whether msg, a line of Dovecot's own log file
