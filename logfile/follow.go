@@ -617,16 +617,6 @@ func (f *Follower) setPrev(segs []*segment) {
 	}
 }
 
-// fingerprintAt fingerprints the file at path.
-func fingerprintAt(path string) (fingerprint, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return fingerprint{}, err
-	}
-	defer fh.Close()
-	return fingerprintOf(fh, plain)
-}
-
 // newer returns the rotated generations newer than the one e was taken
 // from, oldest first, skipping the file now at the path (dev, ino): found
 // by e's fingerprint and position check among the path's siblings, as

@@ -380,15 +380,6 @@ func (a *agg) addSource(ip string, limit int) {
 	}
 }
 
-func (e *Engine) network(a netip.Addr) netip.Prefix {
-	bits := e.cfg.IPv6Prefix
-	if a.Is4() {
-		bits = e.cfg.IPv4Prefix
-	}
-	p, _ := a.Prefix(bits)
-	return p
-}
-
 func attempts(ev parse.Event) int {
 	return min(max(ev.Attempts, 1), maxAttemptsPerLine)
 }

@@ -18,9 +18,6 @@ import (
 	"github.com/mailaudit/mailaudit/logfile"
 )
 
-// sample is the repository's sample log, the one README's run command uses.
-const sample = "../../testdata/mail.log"
-
 // isolated returns flags that keep a test away from the machine's caches,
 // state and GeoIP databases.
 func isolated(t *testing.T) []string {
