@@ -33,7 +33,8 @@ type Config struct {
 	// aggregate their own later events.
 	MaxFindings int `toml:"max_findings"`
 	// IPv4Prefix and IPv6Prefix size the "network" of an address: the
-	// unit of success-after-failures and of the network facet of new-device.
+	// network facet a baseline learns, which new-device reports and which
+	// explains a user's failures from there.
 	IPv4Prefix int `toml:"ipv4_prefix"`
 	IPv6Prefix int `toml:"ipv6_prefix"`
 	// MaxSources caps the sources (addresses, IPv6 /64s) whose attack
