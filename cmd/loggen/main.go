@@ -3,6 +3,11 @@
 //
 //	go run ./cmd/loggen -n 1000000 -seed 1 > big.log
 //
+// With -stress hostile or -stress crowd it writes n login lines of a
+// worst case for memory instead (see loggen.WriteStress):
+//
+//	go run ./cmd/loggen -stress hostile -n 1000000 > hostile.log
+//
 // With -day it writes a scenario day instead (users' devices, offices,
 // cloud intermediaries, stale devices, brute force, sprays, a compromise;
 // see loggen.WriteDay) and, with -truth, a JSON file saying what is in it:
@@ -37,6 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	truth := fs.String("truth", "", "with -day: write what the day holds as JSON to `FILE`")
 	users := fs.Int("users", 200, "with -day: number of mailboxes (at least 60)")
 	dur := fs.Duration("duration", 32*time.Hour, "with -day: length of the day")
+	stress := fs.String("stress", "", "write `KIND` worst-case login lines instead: hostile (failures, distinct random names and addresses) or crowd (logins of distinct users from distinct addresses)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -46,6 +52,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *stress != "" {
+		if *day {
+			fmt.Fprintln(stderr, "loggen: -stress and -day do not go together")
+			return 2
+		}
+		if *stress != string(loggen.Hostile) && *stress != string(loggen.Crowd) {
+			fmt.Fprintf(stderr, "loggen: -stress %q: want hostile or crowd\n", *stress)
+			return 2
+		}
+	}
 	if !*day {
 		for _, name := range []string{"truth", "users", "duration"} {
 			if set[name] {
@@ -61,6 +77,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "loggen: -start:", err)
 			return 2
 		}
+	}
+	if *stress != "" {
+		if err := loggen.WriteStress(stdout, loggen.Stress(*stress), *n, *seed, t); err != nil {
+			fmt.Fprintln(stderr, "loggen:", err)
+			return 1
+		}
+		return 0
 	}
 	if !*day {
 		if err := loggen.New(*seed, t).WriteLines(stdout, *n); err != nil {

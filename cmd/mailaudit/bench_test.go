@@ -159,3 +159,68 @@ func peakRSS(b *testing.B) float64 {
 	b.Fatal("no VmHWM in /proc/self/status")
 	return 0
 }
+
+// stressLines is the number of lines of the stress benchmarks:
+// MAILAUDIT_STRESS_LINES or 100k.
+func stressLines(b *testing.B) int {
+	n := 100_000
+	if s := os.Getenv("MAILAUDIT_STRESS_LINES"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			b.Fatalf("MAILAUDIT_STRESS_LINES=%q: want a positive number", s)
+		}
+		n = v
+	}
+	return n
+}
+
+// benchStress runs the command args on `loggen -stress kind` lines and
+// reports the peak RSS of the run alone as peak-RSS-MiB (Linux). The
+// targets (issues 9 and 11) are for 1M lines:
+//
+//	MAILAUDIT_STRESS_LINES=1000000 go test -run '^$' -bench 'Hostile|Crowd' -benchtime 1x ./cmd/mailaudit
+//
+// hostile (distinct random failed names and addresses) under 256 MiB for
+// scan and check, crowd (distinct users logging in) under 1 GiB.
+func benchStress(b *testing.B, kind loggen.Stress, args ...string) {
+	n := stressLines(b)
+	p, size := writeBench(b, func(w io.Writer) error {
+		return loggen.WriteStress(w, kind, n, 1, time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	})
+	args = append(append(args, "--no-geoip", "--year", "2026", "--cache-dir", b.TempDir(), "--progress", "never", "--baseline", "memory"), p)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var peak float64
+	for b.Loop() {
+		b.StopTimer()
+		debug.FreeOSMemory()
+		if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+			b.Skipf("cannot reset the peak RSS: %v", err)
+		}
+		b.StartTimer()
+		if code := Main(args, nil, io.Discard, io.Discard); code != exitOK && code != exitFindings {
+			b.Fatalf("exit %d", code)
+		}
+		peak = max(peak, peakRSS(b))
+	}
+	b.ReportMetric(peak, "peak-RSS-MiB")
+}
+
+// BenchmarkScanHostile is the default scan of failed logins with distinct
+// random names from distinct random addresses (see benchStress).
+func BenchmarkScanHostile(b *testing.B) { benchStress(b, loggen.Hostile, "scan") }
+
+// BenchmarkCheckHostile is `check --fail-on brute-force` of the hostile
+// lines.
+func BenchmarkCheckHostile(b *testing.B) {
+	benchStress(b, loggen.Hostile, "check", "--fail-on", "brute-force")
+}
+
+// BenchmarkScanCrowd is the default scan of logins of distinct users from
+// distinct addresses (see benchStress).
+func BenchmarkScanCrowd(b *testing.B) { benchStress(b, loggen.Crowd, "scan") }
+
+// BenchmarkCheckCrowd is `check --fail-on brute-force` of the crowd lines.
+func BenchmarkCheckCrowd(b *testing.B) {
+	benchStress(b, loggen.Crowd, "check", "--fail-on", "brute-force")
+}
