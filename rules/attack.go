@@ -33,7 +33,7 @@ func (e *Engine) hostile(p pendingFail, s *source, out []Finding) []Finding {
 		bursting = s.burst.sum >= c.BruteForce.Failures
 		// A source that repeats one name is no sprayer: a device with an
 		// old password, or guessing one account (brute-force judges it).
-		repeating = len(s.tried) == 1 && s.named >= 2
+		repeating = s.tried.len() == 1 && s.named >= 2
 		if a := e.accused[p.src]; repeating && a != nil && a.rule == RuleSprayCampaign {
 			// It joined a campaign on its first attempts; repeating one
 			// name since, it is no sprayer (brute-force judges it).
@@ -157,7 +157,7 @@ func (e *Engine) bruteForce(in input, s *source, f fail, out []Finding) []Findin
 			named = it.user
 		}
 	}
-	oneAccount := slow && named != "" && len(s.tried) == 1
+	oneAccount := slow && named != "" && s.tried.len() == 1
 	sev := c.Severity
 	if oneAccount {
 		sev = min(sev, Low)
@@ -212,7 +212,7 @@ func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
 		a.addAddr(in.ip, e.cfg.MaxAddresses)
 		return out
 	}
-	if len(u.dist.distinct) < c.Addresses {
+	if u.dist.distinct.len() < c.Addresses {
 		return out
 	}
 	if e.full(k.rule) {

@@ -34,7 +34,7 @@ type source struct {
 	burst, day window
 	hostile    int                 // hostile attempts since tracked
 	named      int                 // of which naming a user
-	tried      map[string]struct{} // named users tried (hostile), capped
+	tried      keyCounts // named users tried (hostile), capped
 	// Trusted logins: the latest, and the distinct users with their
 	// latest, for unnamed failures and tolerance.
 	lastOK    time.Time
@@ -111,7 +111,6 @@ func (e *Engine) source(key netip.Addr) *source {
 		}
 	}
 	s := &source{}
-	s.day.count = true
 	e.sources[key] = s
 	return s
 }
@@ -429,13 +428,9 @@ func absDur(d time.Duration) time.Duration {
 
 // addTried records that a failure named user, within maxTried names.
 func (s *source) addTried(user string) {
-	if _, ok := s.tried[user]; ok || len(s.tried) >= maxTried {
-		return
+	if !s.tried.has(user) {
+		s.tried.add(user, maxTried)
 	}
-	if s.tried == nil {
-		s.tried = make(map[string]struct{})
-	}
-	s.tried[user] = struct{}{}
 }
 
 // trustedLogin records a login that raised nothing serious from s: it

@@ -87,10 +87,10 @@ func maxTime(a, b time.Time) time.Time {
 // noteOwnAccused records src under its one named user, if it has one.
 func (e *Engine) noteOwnAccused(src netip.Addr) {
 	s := e.sources[src]
-	if s == nil || len(s.tried) != 1 {
+	if s == nil || s.tried.len() != 1 {
 		return
 	}
-	for u := range s.tried {
+	for _, u := range s.tried.keys() {
 		if l := e.ownAccused[u]; len(l) < 64 && !slices.Contains(l, src) {
 			if len(e.ownAccused) >= e.maxStates {
 				clear(e.ownAccused)
@@ -134,11 +134,7 @@ func (e *Engine) withdrawNear(src netip.Addr, user string) {
 // user (attempts naming nobody aside).
 func (e *Engine) ownOnly(src netip.Addr, user string) bool {
 	s := e.sources[src]
-	if s == nil || len(s.tried) != 1 {
-		return false
-	}
-	_, ok := s.tried[user]
-	return ok
+	return s != nil && s.tried.len() == 1 && s.tried.has(user)
 }
 
 // withdraw clears the accusation of src, whose failures turned out to be
@@ -148,7 +144,7 @@ func (e *Engine) withdraw(src netip.Addr, user string) {
 	delete(e.accused, src)
 	if s := e.sources[src]; s != nil {
 		s.hostile, s.named = 0, 0
-		s.tried = nil
+		s.tried = keyCounts{}
 		s.recent = nil
 	}
 	subject := sourceName(src)
@@ -197,11 +193,7 @@ func (e *Engine) failedBefore(in input, d time.Duration) bool {
 // tried reports whether src's hostile attempts named user.
 func (e *Engine) tried(src netip.Addr, user string) bool {
 	s := e.sources[src]
-	if s == nil {
-		return false
-	}
-	_, ok := s.tried[user]
-	return ok
+	return s != nil && s.tried.has(user)
 }
 
 // compromise raises or updates account-compromise: in.user logged in from
@@ -240,10 +232,9 @@ func (e *Engine) compromise(in input, acc *accusation, out []Finding) []Finding 
 		}}
 	if s := e.sources[in.src]; s != nil {
 		d.Failures = s.hostile
-		for u := range s.tried {
-			if u != in.user {
-				d.OtherAccounts++
-			}
+		d.OtherAccounts = s.tried.len()
+		if s.tried.has(in.user) {
+			d.OtherAccounts--
 		}
 	}
 	if sasl {

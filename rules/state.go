@@ -183,7 +183,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	}
 	for k, s := range e.sources {
 		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveWindow(&s.burst), Day: saveWindow(&s.day),
-			Hostile: s.hostile, Named: s.named, Tried: setKeys(s.tried), LastOK: s.lastOK, OwnAt: s.ownAt, OKUsers: s.okUsers,
+			Hostile: s.hostile, Named: s.named, Tried: s.tried.keys(), LastOK: s.lastOK, OwnAt: s.ownAt, OKUsers: s.okUsers,
 			Tolerated: s.tolerated, TolFrom: s.tolFrom}
 		for _, r := range s.recent {
 			ss.Recent = append(ss.Recent, savedLogin{r.user, r.t, r.file, r.line, r.ip, r.o, r.learned, r.sasl})
@@ -253,14 +253,10 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		}
 		s := &source{lastSeen: ss.LastSeen, hostile: ss.Hostile, named: ss.Named, lastOK: ss.LastOK, ownAt: ss.OwnAt, okUsers: ss.OKUsers,
 			tolerated: ss.Tolerated, tolFrom: ss.TolFrom}
-		s.day.count = true
 		loadWindow(&s.burst, ss.Burst)
 		loadWindow(&s.day, ss.Day)
-		if len(ss.Tried) > 0 {
-			s.tried = make(map[string]struct{}, len(ss.Tried))
-			for _, u := range ss.Tried {
-				s.tried[u] = struct{}{}
-			}
+		for _, u := range ss.Tried {
+			s.addTried(u)
 		}
 		for _, r := range ss.Recent {
 			s.recent = append(s.recent, recentLogin{r.User, r.T, r.File, r.Line, r.IP, r.Origin, r.Learned, r.SASL})

@@ -37,7 +37,7 @@ type window struct {
 	head     int
 	sum      int
 	count    bool
-	distinct map[string]int
+	distinct keyCounts
 }
 
 // push adds f to w after dropping what is older than now-d; an f that is
@@ -61,12 +61,7 @@ func (w *window) add(f fail) {
 	w.append(f)
 	w.sum += f.n
 	if w.count && f.key != "" {
-		if w.distinct == nil {
-			w.distinct = make(map[string]int)
-		}
-		if _, seen := w.distinct[f.key]; seen || len(w.distinct) < maxDistinct {
-			w.distinct[f.key]++
-		}
+		w.distinct.add(f.key, maxDistinct)
 	}
 }
 
@@ -86,13 +81,7 @@ func (w *window) pop() {
 	}
 	w.sum -= f.n
 	if w.count && f.key != "" {
-		if c, seen := w.distinct[f.key]; seen {
-			if c <= 1 {
-				delete(w.distinct, f.key)
-			} else {
-				w.distinct[f.key] = c - 1
-			}
-		}
+		w.distinct.remove(f.key)
 	}
 	if len(w.buf) == 0 && cap(w.buf) > 64 {
 		w.buf = nil // let a burst's array go

@@ -1,0 +1,77 @@
+package rules
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+)
+
+func TestKeyCounts(t *testing.T) {
+	tests := []struct {
+		name  string
+		add   []string
+		rm    []string
+		limit int
+		want  []string
+	}{
+		{"empty", nil, nil, 10, []string{}},
+		{"repeats", []string{"a", "a", "b"}, nil, 10, []string{"a", "b"}},
+		{"remove once of two", []string{"a", "a", "b"}, []string{"a"}, 10, []string{"a", "b"}},
+		{"remove to zero", []string{"a", "b"}, []string{"a"}, 10, []string{"b"}},
+		{"limit", []string{"a", "b", "c", "a"}, nil, 2, []string{"a", "b"}},
+		{"past the slice", []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "9"}, []string{"9", "0"}, 100,
+			[]string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}},
+		{"limit past the slice", []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}, nil, 9,
+			[]string{"0", "1", "2", "3", "4", "5", "6", "7", "8"}},
+		{"unknown removed", []string{"a"}, []string{"x"}, 10, []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c keyCounts
+			for _, k := range tt.add {
+				c.add(k, tt.limit)
+			}
+			for _, k := range tt.rm {
+				c.remove(k)
+			}
+			got := c.keys()
+			slices.Sort(got)
+			want := slices.Clone(tt.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) || c.len() != len(want) {
+				t.Fatalf("keys %q len %d, want %q", got, c.len(), want)
+			}
+			for _, k := range want {
+				if !c.has(k) {
+					t.Errorf("has(%q) = false", k)
+				}
+			}
+			if c.has("never") {
+				t.Error(`has("never") = true`)
+			}
+		})
+	}
+}
+
+// TestKeyCountsMany checks counting in the map form against a plain map.
+func TestKeyCountsMany(t *testing.T) {
+	var c keyCounts
+	ref := map[string]int{}
+	for i := range 200 {
+		k := strconv.Itoa(i % 37)
+		c.add(k, 1000)
+		ref[k]++
+		if i%3 == 0 {
+			r := strconv.Itoa(i % 11)
+			c.remove(r)
+			if ref[r] > 1 {
+				ref[r]--
+			} else {
+				delete(ref, r)
+			}
+		}
+		if c.len() != len(ref) {
+			t.Fatalf("after %d: len %d, want %d", i, c.len(), len(ref))
+		}
+	}
+}
