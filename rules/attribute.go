@@ -142,6 +142,56 @@ func oldestQuarter[K comparable, V any](m map[K]V, last func(V) time.Time) time.
 	return quantile(times, len(times)/4)
 }
 
+// evictQuarter deletes the quarter of m's entries that were least
+// recently active (by active, in Unix ns), ties included.
+func evictQuarter[K comparable, V any](m map[K]V, active func(V) int64) {
+	ts := make([]int64, 0, len(m))
+	for _, v := range m {
+		ts = append(ts, active(v))
+	}
+	if len(ts) == 0 {
+		return
+	}
+	cut := quantileInt(ts, len(ts)/4)
+	for k, v := range m {
+		if active(v) <= cut {
+			delete(m, k)
+		}
+	}
+}
+
+// quantileInt returns the k-th smallest of xs (by selection; xs is
+// reordered).
+func quantileInt(xs []int64, k int) int64 {
+	lo, hi := 0, len(xs)-1
+	for lo < hi {
+		p := xs[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < p {
+				i++
+			}
+			for p < xs[j] {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k]
+		}
+	}
+	return xs[k]
+}
+
 // lastOf returns the time of w's newest item.
 func (w *window) lastOf() time.Time {
 	if w.len() == 0 {

@@ -98,6 +98,7 @@ type Engine struct {
 }
 
 type userState struct {
+	active     int64  // e.now (Unix ns) when last looked up: eviction order
 	dist       window // hostile failures of the user, keyed by source
 	lastT      time.Time
 	lastCC     string
@@ -113,6 +114,7 @@ type pairKey struct {
 // pairState is one user's failures from one source, whatever their
 // attribution: success-after-failures and stale-credentials count them.
 type pairState struct {
+	active   int64  // e.now (Unix ns) when last looked up: eviction order
 	all      window // every failure, StaleCredentials.Window long
 	familiar window // failures explained as familiar
 	// hashes are the distinct short hashes of the wrong passwords
@@ -384,45 +386,39 @@ func attempts(ev parse.Event) int {
 	return min(max(ev.Attempts, 1), maxAttemptsPerLine)
 }
 
-// user returns the state of the user name, nil when maxStates users are
-// tracked already.
+// user returns the state of the user name. When maxStates users are
+// tracked, the least recently looked up quarter is dropped first: names
+// are attacker-chosen.
 func (e *Engine) user(name string) *userState {
 	u := e.users[name]
 	if u == nil {
 		if len(e.users) >= e.maxStates {
 			// Names are attacker-chosen: drop the least recently active
 			// quarter rather than stop tracking.
-			cut := oldestQuarter(e.users, func(u *userState) time.Time { return maxTime(u.lastT, u.dist.lastOf()) })
-			for k, u := range e.users {
-				if !maxTime(u.lastT, u.dist.lastOf()).After(cut) {
-					delete(e.users, k)
-				}
-			}
+			evictQuarter(e.users, func(u *userState) int64 { return u.active })
 		}
 		u = &userState{}
 		u.dist.count = true
 		e.users[name] = u
 	}
+	u.active = e.now.UnixNano()
 	return u
 }
 
-// pair returns the state of user's failures from src, nil when maxStates
-// pairs are tracked already.
+// pair returns the state of user's failures from src. When maxStates
+// pairs are tracked, the least recently looked up quarter is dropped
+// first.
 func (e *Engine) pair(src netip.Addr, user string) *pairState {
 	k := pairKey{src, user}
 	p := e.pairs[k]
 	if p == nil {
 		if len(e.pairs) >= e.maxStates {
-			cut := oldestQuarter(e.pairs, func(p *pairState) time.Time { return maxTime(p.all.lastOf(), p.familiar.lastOf()) })
-			for k, p := range e.pairs {
-				if !maxTime(p.all.lastOf(), p.familiar.lastOf()).After(cut) {
-					delete(e.pairs, k)
-				}
-			}
+			evictQuarter(e.pairs, func(p *pairState) int64 { return p.active })
 		}
 		p = &pairState{}
 		e.pairs[k] = p
 	}
+	p.active = e.now.UnixNano()
 	return p
 }
 

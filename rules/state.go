@@ -274,12 +274,14 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		p := &pairState{}
 		loadWindow(&p.all, sp.All)
 		loadWindow(&p.familiar, sp.Familiar)
+		p.active = maxTime(p.all.lastOf(), p.familiar.lastOf()).UnixNano()
 		e.pairs[pairKey{sp.Src, sp.User}] = p
 	}
 	for _, su := range st.Users {
 		u := &userState{lastT: su.LastT, lastCC: su.LastCC, lastAddr: su.LastAddr, hasLastLog: su.HasLast}
 		u.dist.count = true
 		loadWindow(&u.dist, su.Dist)
+		u.active = maxTime(u.lastT, u.dist.lastOf()).UnixNano()
 		e.users[su.User] = u
 	}
 	for _, a := range st.Accused {
