@@ -200,10 +200,10 @@ func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
 		return out
 	}
 	g := f
-	g.key = sourceName(in.src)
+	g.ip = sourceName(in.src) // the key counted: the source
 	if in.o.Class == ipranges.Intermediary && in.o.Provider != "" {
 		// A cloud service comes from many of its addresses: one source.
-		g.key = "provider:" + strings.ToLower(in.o.Provider)
+		g.ip = "provider:" + strings.ToLower(in.o.Provider)
 	}
 	u.dist.push(g, f.t, c.Window, c.Addresses)
 	k := aggKey{rule: RuleDistributedAttack, user: f.user}
@@ -223,8 +223,8 @@ func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
 	a.f.RemoteIP = ""
 	a.f.Origin = ipranges.Origin{}
 	for _, it := range u.dist.live() {
-		if !strings.HasPrefix(it.key, "provider:") {
-			a.addAddr(it.key, e.cfg.MaxAddresses)
+		if !strings.HasPrefix(it.ip, "provider:") {
+			a.addAddr(it.ip, e.cfg.MaxAddresses)
 		}
 	}
 	a.addAddr(in.ip, e.cfg.MaxAddresses)

@@ -32,8 +32,8 @@ type source struct {
 	// of BruteForce.SlowWindow and PasswordSpray.Window, counting named
 	// users.
 	burst, day window
-	hostile    int                 // hostile attempts since tracked
-	named      int                 // of which naming a user
+	hostile    int       // hostile attempts since tracked
+	named      int       // of which naming a user
 	tried      keyCounts // named users tried (hostile), capped
 	// Trusted logins: the latest, and the distinct users with their
 	// latest, for unnamed failures and tolerance.
@@ -271,7 +271,7 @@ func (q *pendingQueue) pop() pendingFail {
 // failure attributes one failed login.
 func (e *Engine) failure(in input, out []Finding) []Finding {
 	ev := in.ev
-	f := fail{t: in.t, user: in.user, key: in.user, n: attempts(ev), file: ev.File, line: ev.Line}
+	f := fail{t: in.t, user: in.user, n: attempts(ev), file: ev.File, line: ev.Line}
 	if in.proxy {
 		// Loopback webmail and trusted proxies fail for everybody from
 		// one address: they are no source of attacks.

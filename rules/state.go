@@ -30,7 +30,7 @@ type savedState struct {
 type savedFail struct {
 	T    time.Time `json:"t"`
 	User string    `json:"u,omitempty"`
-	Key  string    `json:"k,omitempty"`
+	Key  string    `json:"k,omitempty"` // read only: see loadWindow
 	N    int       `json:"n"`
 	File string    `json:"f,omitempty"`
 	Line int       `json:"l,omitempty"`
@@ -151,14 +151,20 @@ func saveWindow(w *window) []savedFail {
 	}
 	out := make([]savedFail, len(live))
 	for i, f := range live {
-		out[i] = savedFail{f.t, f.user, f.key, f.n, f.file, f.line, f.ip}
+		out[i] = savedFail{T: f.t, User: f.user, N: f.n, File: f.file, Line: f.line, IP: f.ip}
 	}
 	return out
 }
 
+// loadWindow adds the saved items to w. States saved by earlier versions
+// kept a distinct-counting window's key in Key ("k").
 func loadWindow(w *window, items []savedFail) {
 	for _, s := range items {
-		w.add(fail{t: s.T, user: s.User, key: s.Key, n: max(s.N, 1), file: s.File, line: s.Line, ip: s.IP})
+		ip := s.IP
+		if w.count && s.Key != "" {
+			ip = s.Key
+		}
+		w.add(fail{t: s.T, user: s.User, n: max(s.N, 1), file: s.File, line: s.Line, ip: ip})
 	}
 }
 
@@ -179,7 +185,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	for i := e.pending.head; i < len(e.pending.buf); i++ {
 		p := e.pending.buf[i]
 		f := p.f
-		st.Pending = append(st.Pending, savedPending{savedFail{f.t, f.user, f.key, f.n, f.file, f.line, f.ip}, p.src, p.ip, p.o, p.service, p.done})
+		st.Pending = append(st.Pending, savedPending{savedFail{T: f.t, User: f.user, N: f.n, File: f.file, Line: f.line, IP: f.ip}, p.src, p.ip, p.o, p.service, p.done})
 	}
 	for k, s := range e.sources {
 		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveWindow(&s.burst), Day: saveWindow(&s.day),
@@ -243,7 +249,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		if !p.Src.IsValid() {
 			return fmt.Errorf("rules state: a waiting failure without a source")
 		}
-		f := fail{t: p.F.T, user: p.F.User, key: p.F.Key, n: max(p.F.N, 1), file: p.F.File, line: p.F.Line, ip: p.F.IP}
+		f := fail{t: p.F.T, user: p.F.User, n: max(p.F.N, 1), file: p.F.File, line: p.F.Line, ip: p.F.IP}
 		e.pending.push(pendingFail{f, p.Src, p.IP, p.Origin, p.Service, p.Done})
 	}
 	for _, ss := range st.Sources {

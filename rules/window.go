@@ -10,11 +10,12 @@ import (
 type fail struct {
 	t    time.Time
 	user string // canonical user, "" when the line named none
-	key  string // the distinct key the window counts (a name, a source)
-	ip   string // the address, where the window's subject is a network
-	n    int
+	// ip is the address, where the window's subject is a network; in a
+	// window that counts distinct keys (a user's sources), the key.
+	ip   string
 	file string
 	line int
+	n    int
 }
 
 // evidence returns "file:line" of f's line ("-" for a nameless file), or
@@ -31,7 +32,7 @@ func (f fail) evidence() string {
 }
 
 // window is a time window of attempts, oldest first. With count set it
-// counts the distinct keys of its items.
+// counts the distinct keys (the ip field) of its items.
 type window struct {
 	buf      []fail // buf[head:] are live, oldest first
 	head     int
@@ -60,8 +61,8 @@ func (w *window) push(f fail, now time.Time, d time.Duration, limit int) {
 func (w *window) add(f fail) {
 	w.append(f)
 	w.sum += f.n
-	if w.count && f.key != "" {
-		w.distinct.add(f.key, maxDistinct)
+	if w.count && f.ip != "" {
+		w.distinct.add(f.ip, maxDistinct)
 	}
 }
 
@@ -80,8 +81,8 @@ func (w *window) pop() {
 		w.buf, w.head = w.buf[:0], 0
 	}
 	w.sum -= f.n
-	if w.count && f.key != "" {
-		w.distinct.remove(f.key)
+	if w.count && f.ip != "" {
+		w.distinct.remove(f.ip)
 	}
 	if len(w.buf) == 0 && cap(w.buf) > 64 {
 		w.buf = nil // let a burst's array go
