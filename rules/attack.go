@@ -26,11 +26,8 @@ func (e *Engine) hostile(p pendingFail, s *source, out []Finding) []Finding {
 		if f.user != "" {
 			s.addTried(f.user)
 		}
-		// Windows slide on the failure's own time: it is attributed up
-		// to Attribution.Window after it happened.
-		s.burst.push(f, f.t, c.BruteForce.Window, c.BruteForce.Failures)
-		s.day.push(f, f.t, max(c.BruteForce.SlowWindow, c.PasswordSpray.Window), max(c.BruteForce.SlowFailures, c.PasswordSpray.Users))
-		bursting = s.burst.sum >= c.BruteForce.Failures
+		s.pushHostile(f, c)
+		bursting = s.burstSum >= c.BruteForce.Failures
 		// A source that repeats one name is no sprayer: a device with an
 		// old password, or guessing one account (brute-force judges it).
 		repeating = s.tried.len() == 1 && s.named >= 2
@@ -127,8 +124,8 @@ func (e *Engine) bruteForce(in input, s *source, f fail, out []Finding) []Findin
 	var items []fail
 	slow := false
 	switch {
-	case s.burst.sum >= c.Failures:
-		items = s.burst.live()
+	case s.burstSum >= c.Failures:
+		items = s.burst()
 	case s.day.since(f.t.Add(-c.SlowWindow)) >= c.SlowFailures:
 		items, slow = s.day.live(), true
 	default:

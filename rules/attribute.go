@@ -28,10 +28,12 @@ import (
 // source is the attack and login state of one source key.
 type source struct {
 	lastSeen time.Time
-	// Hostile attempts: burst is BruteForce.Window long, day the longer
-	// of BruteForce.SlowWindow and PasswordSpray.Window, counting named
-	// users.
-	burst, day window
+	// Hostile attempts within the longer of BruteForce.SlowWindow and
+	// PasswordSpray.Window; the newest burstN of them (summing burstSum
+	// attempts) are within BruteForce.Window of the newest: the burst.
+	day      window
+	burstN   int
+	burstSum int
 	hostile    int       // hostile attempts since tracked
 	named      int       // of which naming a user
 	tried      keyCounts // named users tried (hostile), capped
@@ -73,8 +75,8 @@ const (
 // idle reports whether s holds nothing that is still useful at now.
 func (s *source) idle(e *Engine, now time.Time) bool {
 	c := e.cfg
-	s.burst.prune(now.Add(-c.BruteForce.Window))
 	s.day.prune(now.Add(-max(c.BruteForce.SlowWindow, c.PasswordSpray.Window)))
+	s.pruneBurst(now.Add(-c.BruteForce.Window))
 	day := 24 * time.Hour
 	for u, t := range s.okUsers {
 		if t.Before(now.Add(-day)) {
@@ -82,8 +84,45 @@ func (s *source) idle(e *Engine, now time.Time) bool {
 		}
 	}
 	s.recent = dropOld(s.recent, now.Add(-c.Retention))
-	return s.burst.len() == 0 && s.day.len() == 0 && len(s.okUsers) == 0 &&
+	return s.day.len() == 0 && len(s.okUsers) == 0 &&
 		s.pending == 0 && len(s.recent) == 0
+}
+
+// pushHostile adds one hostile attempt to the day window and the burst.
+// Windows slide on the attempt's own time: it is attributed up to
+// Attribution.Window after it happened.
+func (s *source) pushHostile(f fail, c Config) {
+	s.day.push(f, f.t, dayWindow(c), max(c.BruteForce.SlowFailures, c.PasswordSpray.Users, c.BruteForce.Failures))
+	s.burstN++
+	s.burstSum += f.n
+	s.pruneBurst(f.t.Add(-c.BruteForce.Window))
+}
+
+// dayWindow is how long a source's hostile attempts are kept.
+func dayWindow(c Config) time.Duration {
+	return max(c.BruteForce.SlowWindow, c.PasswordSpray.Window, c.BruteForce.Window)
+}
+
+// pruneBurst drops from the burst what the day window dropped and the
+// attempts older than cut.
+func (s *source) pruneBurst(cut time.Time) {
+	live := s.day.live()
+	if s.burstN > len(live) {
+		s.burstN, s.burstSum = len(live), 0
+		for _, f := range live {
+			s.burstSum += f.n
+		}
+	}
+	for s.burstN > 0 && live[len(live)-s.burstN].t.Before(cut) {
+		s.burstSum -= live[len(live)-s.burstN].n
+		s.burstN--
+	}
+}
+
+// burst returns the attempts of the burst, oldest first.
+func (s *source) burst() []fail {
+	live := s.day.live()
+	return live[len(live)-s.burstN:]
 }
 
 func dropOld(r []recentLogin, cut time.Time) []recentLogin {

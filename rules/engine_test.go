@@ -606,8 +606,11 @@ func TestWindowItemsCapped(t *testing.T) {
 	}
 	e.resolveAll()
 	st := e.sources[netip.MustParseAddr("198.51.100.9")]
-	if st.burst.len() > minWindowItems || st.day.len() > minWindowItems {
-		t.Errorf("window items %d/%d exceed %d", st.burst.len(), st.day.len(), minWindowItems)
+	if len(st.burst()) > minWindowItems || st.day.len() > minWindowItems {
+		t.Errorf("window items %d/%d exceed %d", len(st.burst()), st.day.len(), minWindowItems)
+	}
+	if len(st.burst()) != minWindowItems || st.burstSum != minWindowItems {
+		t.Errorf("burst: %d items summing %d, want the day's newest %d", len(st.burst()), st.burstSum, minWindowItems)
 	}
 	fs := e.Flush()
 	if len(fs) == 0 || fs[0].Count != 3*minWindowItems || len(fs[0].Evidence) != 10 {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 )
 
 func TestKeyCounts(t *testing.T) {
@@ -73,5 +74,29 @@ func TestKeyCountsMany(t *testing.T) {
 		if c.len() != len(ref) {
 			t.Fatalf("after %d: len %d, want %d", i, c.len(), len(ref))
 		}
+	}
+}
+
+// TestBurstWithinDay checks that a source's burst is the newest of its day
+// window within BruteForce.Window, as a window of its own was.
+func TestBurstWithinDay(t *testing.T) {
+	c := DefaultConfig()
+	c.BruteForce.Window = 10 * time.Minute
+	var s source
+	var ref window
+	at := []time.Duration{0, time.Minute, 2 * time.Minute, 15 * time.Minute, 16 * time.Minute, 40 * time.Minute,
+		40 * time.Minute, 41 * time.Minute, 55 * time.Minute, 3 * time.Hour}
+	for i, d := range at {
+		f := fail{t: t0.Add(d), n: 1 + i%3, line: i + 1}
+		s.pushHostile(f, c)
+		ref.push(f, f.t, c.BruteForce.Window, c.BruteForce.Failures)
+		if s.burstSum != ref.sum || len(s.burst()) != ref.len() || s.burst()[0].line != ref.live()[0].line {
+			t.Fatalf("after %v: burst %d items sum %d, want %d items sum %d", d, len(s.burst()), s.burstSum, ref.len(), ref.sum)
+		}
+	}
+	// A sweep later drops the burst and keeps the day.
+	s.pruneBurst(t0.Add(4 * time.Hour).Add(-c.BruteForce.Window))
+	if s.burstN != 0 || s.burstSum != 0 || s.day.len() != len(at) {
+		t.Errorf("after the sweep: burst %d/%d, day %d", s.burstN, s.burstSum, s.day.len())
 	}
 }

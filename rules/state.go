@@ -144,8 +144,9 @@ type savedCampaign struct {
 	NotTracked int                 `json:"not_tracked,omitempty"`
 }
 
-func saveWindow(w *window) []savedFail {
-	live := w.live()
+func saveWindow(w *window) []savedFail { return saveFails(w.live()) }
+
+func saveFails(live []fail) []savedFail {
 	if len(live) == 0 {
 		return nil
 	}
@@ -188,7 +189,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 		st.Pending = append(st.Pending, savedPending{savedFail{T: f.t, User: f.user, N: f.n, File: f.file, Line: f.line, IP: f.ip}, p.src, p.ip, p.o, p.service, p.done})
 	}
 	for k, s := range e.sources {
-		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveWindow(&s.burst), Day: saveWindow(&s.day),
+		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveFails(s.burst()), Day: saveWindow(&s.day),
 			Hostile: s.hostile, Named: s.named, Tried: s.tried.keys(), LastOK: s.lastOK, OwnAt: s.ownAt, OKUsers: s.okUsers,
 			Tolerated: s.tolerated, TolFrom: s.tolFrom}
 		for _, r := range s.recent {
@@ -259,8 +260,12 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		}
 		s := &source{lastSeen: ss.LastSeen, hostile: ss.Hostile, named: ss.Named, lastOK: ss.LastOK, ownAt: ss.OwnAt, okUsers: ss.OKUsers,
 			tolerated: ss.Tolerated, tolFrom: ss.TolFrom}
-		loadWindow(&s.burst, ss.Burst)
 		loadWindow(&s.day, ss.Day)
+		// The burst is the newest of the day's attempts.
+		s.burstN, s.burstSum = min(len(ss.Burst), s.day.len()), 0
+		for _, f := range s.burst() {
+			s.burstSum += f.n
+		}
 		for _, u := range ss.Tried {
 			s.addTried(u)
 		}
