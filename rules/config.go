@@ -39,7 +39,8 @@ type Config struct {
 	IPv6Prefix int `toml:"ipv6_prefix"`
 	// MaxSources caps the sources (addresses, IPv6 /64s) whose attack
 	// state is tracked at once; past it the longest idle are evicted and
-	// counted (Engine.NotTracked).
+	// counted (Engine.NotTracked). Failing (user, source) pairs and users
+	// are capped at half of it, the least recently active dropped first.
 	MaxSources int `toml:"max_sources"`
 	// Retention is how long an accused source stays accused: a login
 	// from it within that time is still account-compromise.

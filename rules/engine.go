@@ -45,8 +45,8 @@ const (
 	// state.
 	sweepEvery = 1024
 	// maxStates caps the (user, source) pairs and the users tracked (at
-	// most MaxSources each); past it the least recently active quarter is
-	// dropped.
+	// most MaxSources/2 each); past it the least recently active quarter
+	// is dropped.
 	maxStates = 1 << 18
 	// maxPending caps the failures waiting for attribution; past it the
 	// oldest is attributed at once.
@@ -178,7 +178,10 @@ func NewEngine(cfg Config, opts Options) *Engine {
 	if e.maxSources <= 0 {
 		e.maxSources = DefaultConfig().MaxSources
 	}
-	e.maxStates = min(maxStates, e.maxSources)
+	// A pair or a user is a name and a window: half as many as sources
+	// cover what real traffic needs, and attacker-chosen names evict
+	// each other sooner.
+	e.maxStates = min(maxStates, max(e.maxSources/2, 1))
 	if e.base == nil {
 		e.base = NewMemoryBaseline()
 	}
