@@ -41,7 +41,6 @@ type campaignState struct {
 	all        map[string]*campaign // the campaigns of this run and the restored one, by ID
 	opened     int                  // campaigns opened: the next ID
 	unnamedSeq int
-	notTracked int
 }
 
 type campaign struct {
@@ -53,6 +52,9 @@ type campaign struct {
 	attempts    int
 	unnamed     int
 	services    map[string]struct{}
+	// notListed counts the attempts of sources beyond the members kept
+	// (MaxSources/5): accused, counted, not listed.
+	notListed int
 }
 
 type member struct {
@@ -70,8 +72,8 @@ const (
 	maxMemberNames   = 64
 	// maxCampaignWindow caps the attempts the server-wide window holds
 	// (the oldest go first): a flood of 1M hostile attempts an hour is
-	// judged on its latest 65536.
-	maxCampaignWindow = 1 << 16
+	// judged on its latest 32768.
+	maxCampaignWindow = 1 << 15
 )
 
 // campaignFeed adds one hostile attempt of a source that is not bursting.
@@ -166,19 +168,21 @@ func (e *Engine) join(cur *campaign, it campItem, out []Finding) []Finding {
 		return out
 	}
 	m := cur.members[it.src]
-	if m == nil {
-		if len(cur.members) >= max(e.maxSources/5, 1) {
-			e.campaign.notTracked++
-			return out
-		}
+	if m == nil && len(cur.members) < max(e.maxSources/5, 1) {
 		m = &member{ip: sourceName(it.src), first: it.t, evidence: fail{file: it.file, line: it.line}.evidence()}
 		if !it.src.Is6() {
 			m.ip = it.ip
 		}
 		cur.members[it.src] = m
 	}
-	m.attempts += it.n
-	m.last = it.t
+	if m != nil {
+		m.attempts += it.n
+		m.last = it.t
+	} else {
+		// Past the bound the attempt still counts for the campaign (it
+		// goes on) and its source is still accused; it is not listed.
+		cur.notListed += it.n
+	}
 	cur.attempts += it.n
 	if it.t.Before(cur.first) {
 		cur.first = it.t
@@ -190,11 +194,13 @@ func (e *Engine) join(cur *campaign, it campItem, out []Finding) []Finding {
 		cur.services[it.service] = struct{}{}
 	}
 	if it.unnamed {
-		m.unnamed++
+		if m != nil {
+			m.unnamed++
+		}
 		cur.unnamed++
 		cur.nameCount++
 	} else {
-		if len(m.names) < maxMemberNames && !slices.Contains(m.names, it.name) {
+		if m != nil && len(m.names) < maxMemberNames && !slices.Contains(m.names, it.name) {
 			m.names = append(m.names, it.name)
 		}
 		if _, ok := cur.names[it.name]; !ok && len(cur.names) < maxCampaignNames {
@@ -222,7 +228,7 @@ func (e *Engine) memberSucceeded(src netip.Addr, user string) {
 func (e *Engine) campaignDetail(cur *campaign) func(*agg) {
 	return func(a *agg) {
 		d := &Campaign{ID: cur.id, Attempts: cur.attempts, Names: cur.nameCount, Unnamed: cur.unnamed,
-			NotTracked: e.campaign.notTracked}
+			NotTracked: cur.notListed}
 		for u := range cur.names {
 			ok, err := e.base.HasUser(u)
 			e.setErr(err)

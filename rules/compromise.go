@@ -34,7 +34,7 @@ func (e *Engine) accusedAt(src netip.Addr, t time.Time) *accusation {
 func (e *Engine) accuse(src netip.Addr, rule, campaign string, t time.Time, out []Finding) []Finding {
 	a := e.accused[src]
 	if a == nil {
-		if len(e.accused) >= 2*e.maxSources {
+		if len(e.accused) >= e.maxSources {
 			// Keep the most recent accusations.
 			cut := oldestQuarter(e.accused, func(a *accusation) time.Time { return a.at })
 			for k, a := range e.accused {

@@ -197,7 +197,7 @@ func (e *Engine) Err() error { return e.err }
 
 // NotTracked returns how many sources were evicted, or never tracked,
 // because MaxSources sources were tracked already.
-func (e *Engine) NotTracked() int { return e.notTracked + e.campaign.notTracked }
+func (e *Engine) NotTracked() int { return e.notTracked }
 
 func (e *Engine) setErr(err error) {
 	if err != nil && e.err == nil {

@@ -83,8 +83,9 @@ type Campaign struct {
 	Services []string
 	// Members lists every member address, by first attempt.
 	Members []Member
-	// NotTracked counts sources that would have joined beyond the memory
-	// bound.
+	// NotTracked counts the attempts of sources that joined beyond the
+	// members kept (MaxSources/5): they are counted in Attempts and
+	// accused, but not listed in Members.
 	NotTracked int
 }
 

@@ -131,6 +131,7 @@ type savedCampaignRun struct {
 	Attempts  int           `json:"attempts"`
 	Unnamed   int           `json:"unnamed"`
 	Services  []string      `json:"services,omitempty"`
+	NotListed int           `json:"not_listed,omitempty"`
 }
 
 type savedCampaign struct {
@@ -141,7 +142,7 @@ type savedCampaign struct {
 	Closed     []*savedCampaignRun `json:"closed,omitempty"`
 	Opened     int                 `json:"opened"`
 	UnnamedSeq int                 `json:"unnamed_seq"`
-	NotTracked int                 `json:"not_tracked,omitempty"`
+	NotTracked int                 `json:"not_tracked,omitempty"` // read only: now per campaign
 }
 
 func saveWindow(w *window) []savedFail { return saveFails(w.live()) }
@@ -207,7 +208,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 		st.Accused = append(st.Accused, savedAccused{k, a.rule, a.campaign, a.at, a.until})
 	}
 	cs := &e.campaign
-	st.Campaign = savedCampaign{Opened: cs.opened, UnnamedSeq: cs.unnamedSeq, NotTracked: cs.notTracked,
+	st.Campaign = savedCampaign{Opened: cs.opened, UnnamedSeq: cs.unnamedSeq,
 		Added: max(cs.mark-cs.head, 0)}
 	for _, it := range cs.win[cs.head:] {
 		st.Campaign.Window = append(st.Campaign.Window, savedCampItem{it.t, it.src, it.ip, it.name, it.unnamed, it.n, it.file, it.line, it.service})
@@ -224,7 +225,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	for _, id := range ids {
 		c := cs.all[id]
 		r := &savedCampaignRun{ID: c.id, First: c.first, Last: c.last, Names: setKeys(c.names), NameCount: c.nameCount,
-			Attempts: c.attempts, Unnamed: c.unnamed, Services: setKeys(c.services)}
+			Attempts: c.attempts, Unnamed: c.unnamed, Services: setKeys(c.services), NotListed: c.notListed}
 		for k, m := range c.members {
 			r.Members = append(r.Members, savedMember{k, m.ip, m.attempts, m.names, m.unnamed, m.succeeded, m.evidence, m.first, m.last})
 		}
@@ -301,7 +302,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	cs := &e.campaign
 	cs.srcs, cs.names = make(map[netip.Addr]int), make(map[string]int)
-	cs.opened, cs.unnamedSeq, cs.notTracked = st.Campaign.Opened, st.Campaign.UnnamedSeq, st.Campaign.NotTracked
+	cs.opened, cs.unnamedSeq = st.Campaign.Opened, st.Campaign.UnnamedSeq
 	for _, it := range st.Campaign.Window {
 		cs.win = append(cs.win, campItem{it.T, it.Src, it.IP, it.Name, it.Unnamed, max(it.N, 1), it.File, it.Line, it.Service})
 		cs.srcs[it.Src]++
@@ -315,7 +316,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		}
 		c := &campaign{id: r.ID, first: r.First, last: r.Last, members: make(map[netip.Addr]*member),
 			names: make(map[string]struct{}), nameCount: r.NameCount, attempts: r.Attempts, unnamed: r.Unnamed,
-			services: make(map[string]struct{})}
+			services: make(map[string]struct{}), notListed: r.NotListed}
 		for _, n := range r.Names {
 			c.names[n] = struct{}{}
 		}
