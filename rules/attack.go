@@ -209,7 +209,7 @@ func (e *Engine) distributed(in input, f fail, out []Finding) []Finding {
 		a.addAddr(in.ip, e.cfg.MaxAddresses)
 		return out
 	}
-	if u.dist.distinct.len() < c.Addresses {
+	if u.sources.len() < c.Addresses {
 		return out
 	}
 	if e.full(k.rule) {

@@ -34,9 +34,9 @@ type source struct {
 	day      window
 	burstN   int
 	burstSum int
-	hostile    int       // hostile attempts since tracked
-	named      int       // of which naming a user
-	tried      keyCounts // named users tried (hostile), capped
+	hostile  int       // hostile attempts since tracked
+	named    int       // of which naming a user
+	tried    keyCounts // named users tried (hostile), capped
 	// Trusted logins: the latest, and the distinct users with their
 	// latest, for unnamed failures and tolerance.
 	lastOK    time.Time

@@ -98,8 +98,9 @@ type Engine struct {
 }
 
 type userState struct {
-	active     int64  // e.now (Unix ns) when last looked up: eviction order
-	dist       window // hostile failures of the user, keyed by source
+	active     int64     // e.now (Unix ns) when last looked up: eviction order
+	dist       window    // hostile failures of the user, keyed by source
+	sources    keyCounts // the distinct keys of dist
 	lastT      time.Time
 	lastCC     string
 	lastAddr   string
@@ -401,7 +402,7 @@ func (e *Engine) user(name string) *userState {
 			evictQuarter(e.users, func(u *userState) int64 { return u.active })
 		}
 		u = &userState{}
-		u.dist.count = true
+		u.dist.distinct = &u.sources
 		e.users[name] = u
 	}
 	u.active = e.now.UnixNano()

@@ -163,7 +163,7 @@ func saveFails(live []fail) []savedFail {
 func loadWindow(w *window, items []savedFail) {
 	for _, s := range items {
 		ip := s.IP
-		if w.count && s.Key != "" {
+		if w.distinct != nil && s.Key != "" {
 			ip = s.Key
 		}
 		w.add(fail{t: s.T, user: s.User, n: max(s.N, 1), file: s.File, line: s.Line, ip: ip})
@@ -291,7 +291,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 	}
 	for _, su := range st.Users {
 		u := &userState{lastT: su.LastT, lastCC: su.LastCC, lastAddr: su.LastAddr, hasLastLog: su.HasLast}
-		u.dist.count = true
+		u.dist.distinct = &u.sources
 		loadWindow(&u.dist, su.Dist)
 		u.active = maxTime(u.lastT, u.dist.lastOf()).UnixNano()
 		e.users[su.User] = u

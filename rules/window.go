@@ -31,14 +31,14 @@ func (f fail) evidence() string {
 	return file + ":" + strconv.Itoa(f.line)
 }
 
-// window is a time window of attempts, oldest first. With count set it
+// window is a time window of attempts, oldest first. With distinct set it
 // counts the distinct keys (the ip field) of its items.
 type window struct {
-	buf      []fail // buf[head:] are live, oldest first
-	head     int
-	sum      int
-	count    bool
-	distinct keyCounts
+	buf  []fail // buf[head:] are live, oldest first
+	head int
+	sum  int
+	// distinct, when set, counts the distinct keys of the items.
+	distinct *keyCounts
 }
 
 // push adds f to w after dropping what is older than now-d; an f that is
@@ -61,7 +61,7 @@ func (w *window) push(f fail, now time.Time, d time.Duration, limit int) {
 func (w *window) add(f fail) {
 	w.append(f)
 	w.sum += f.n
-	if w.count && f.ip != "" {
+	if w.distinct != nil && f.ip != "" {
 		w.distinct.add(f.ip, maxDistinct)
 	}
 }
@@ -81,7 +81,7 @@ func (w *window) pop() {
 		w.buf, w.head = w.buf[:0], 0
 	}
 	w.sum -= f.n
-	if w.count && f.ip != "" {
+	if w.distinct != nil && f.ip != "" {
 		w.distinct.remove(f.ip)
 	}
 	if len(w.buf) == 0 && cap(w.buf) > 64 {
