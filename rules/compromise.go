@@ -40,7 +40,6 @@ func (e *Engine) accuse(src netip.Addr, rule, campaign string, t time.Time, out 
 			for k, a := range e.accused {
 				if !a.at.After(cut) {
 					delete(e.accused, k)
-					e.notTracked++
 				}
 			}
 		}

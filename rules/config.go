@@ -193,7 +193,7 @@ func DefaultConfig() Config {
 		MaxFindings:  10000,
 		IPv4Prefix:   24,
 		IPv6Prefix:   48,
-		MaxSources:   100000,
+		MaxSources:   50000,
 		Retention:    30 * 24 * time.Hour,
 		Attribution:  AttributionConfig{Window: 15 * time.Minute, SharedUsers: 3, Tolerance: 2},
 		BruteForce: BruteForceRule{Enabled: true, Severity: Medium,

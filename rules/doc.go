@@ -79,7 +79,7 @@
 // Names and addresses in failures are attacker-chosen. Sources and
 // accusations are each capped at MaxSources, (user, source) pairs and
 // users at MaxSources/2; past a cap the least recently active quarter is
-// dropped (sources and accusations are counted: NotTracked). Windows keep
+// dropped (evicted sources are counted: NotTracked). Windows keep
 // at most max(4096, 2×threshold) items; the campaign window 32768
 // attempts. A campaign lists at most MaxSources/5 members: later sources
 // still count, go on the campaign and are accused, but are only counted
