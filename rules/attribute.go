@@ -280,29 +280,45 @@ type pendingFail struct {
 	done    bool // explained, or attributed early
 }
 
-// pendingQueue holds failures in arrival order.
+// pendingQueue holds failures in arrival order, in chunks of
+// pendingChunk: it grows and shrinks without copying or doubling.
 type pendingQueue struct {
-	buf  []pendingFail
-	head int
+	chunks [][]pendingFail // chunks[0][head:] is the oldest; all but the last are full
+	head   int
+	n      int
 }
 
-func (q *pendingQueue) len() int { return len(q.buf) - q.head }
+const pendingChunk = 1024
+
+func (q *pendingQueue) len() int { return q.n }
+
+// at returns the i-th waiting failure, oldest first.
+func (q *pendingQueue) at(i int) *pendingFail {
+	i += q.head
+	return &q.chunks[i/pendingChunk][i%pendingChunk]
+}
 
 func (q *pendingQueue) push(p pendingFail) {
-	if len(q.buf) == cap(q.buf) && q.head >= len(q.buf)/2 && q.head > 0 {
-		n := copy(q.buf, q.buf[q.head:])
-		clear(q.buf[n:])
-		q.buf, q.head = q.buf[:n], 0
+	if len(q.chunks) == 0 || len(q.chunks[len(q.chunks)-1]) == pendingChunk {
+		q.chunks = append(q.chunks, make([]pendingFail, 0, pendingChunk))
 	}
-	q.buf = append(q.buf, p)
+	last := &q.chunks[len(q.chunks)-1]
+	*last = append(*last, p)
+	q.n++
 }
 
 func (q *pendingQueue) pop() pendingFail {
-	p := q.buf[q.head]
-	q.buf[q.head] = pendingFail{}
+	p := q.chunks[0][q.head]
+	q.chunks[0][q.head] = pendingFail{}
 	q.head++
-	if q.head == len(q.buf) {
-		q.buf, q.head = q.buf[:0], 0
+	q.n--
+	switch {
+	case q.n == 0:
+		q.chunks = q.chunks[:1]
+		q.chunks[0], q.head = q.chunks[0][:0], 0
+	case q.head == pendingChunk:
+		q.chunks[0] = nil
+		q.chunks, q.head = q.chunks[1:], 0
 	}
 	return p
 }
@@ -392,7 +408,7 @@ func (e *Engine) sharedGateway(in input) bool {
 // resolveDue attributes the failures whose wait is over.
 func (e *Engine) resolveDue(out []Finding) []Finding {
 	cut := e.now.Add(-e.cfg.Attribution.Window)
-	for e.pending.len() > 0 && e.pending.buf[e.pending.head].f.t.Before(cut) {
+	for e.pending.len() > 0 && e.pending.at(0).f.t.Before(cut) {
 		out = e.resolve(e.pending.pop(), out)
 	}
 	return out
@@ -476,8 +492,8 @@ func (e *Engine) tolerate(s *source, p pendingFail) bool {
 func (e *Engine) explainBy(in input, s *source, out []Finding) []Finding {
 	q := &e.pending
 	own := 0 // the user's own waiting failures, and those naming nobody
-	for i := q.head; i < len(q.buf); i++ {
-		p := &q.buf[i]
+	for i := range q.len() {
+		p := q.at(i)
 		if !p.done && p.src == in.src && (p.f.user == in.user || p.f.user == "") {
 			own += p.f.n
 		}
@@ -489,8 +505,8 @@ func (e *Engine) explainBy(in input, s *source, out []Finding) []Finding {
 	if e.accusedAt(in.src, in.t) != nil {
 		guessing = true // an accused source gets no benefit of the doubt
 	}
-	for i := q.head; i < len(q.buf); i++ {
-		p := &q.buf[i]
+	for i := range q.len() {
+		p := q.at(i)
 		if p.done || p.src != in.src {
 			continue
 		}

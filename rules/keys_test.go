@@ -100,3 +100,36 @@ func TestBurstWithinDay(t *testing.T) {
 		t.Errorf("after the sweep: burst %d/%d, day %d", s.burstN, s.burstSum, s.day.len())
 	}
 }
+
+// TestPendingQueue checks the chunked queue against a slice across chunk
+// boundaries, emptying and refilling.
+func TestPendingQueue(t *testing.T) {
+	var q pendingQueue
+	var ref []int
+	next := 0
+	for round, n := range []int{3, pendingChunk + 5, 2*pendingChunk + 1, 0, 7} {
+		for range n {
+			q.push(pendingFail{f: fail{line: next}})
+			ref = append(ref, next)
+			next++
+		}
+		pops := len(ref) / 2
+		if round == 3 {
+			pops = len(ref) // empty it
+		}
+		for range pops {
+			if got := q.pop().f.line; got != ref[0] {
+				t.Fatalf("round %d: pop %d, want %d", round, got, ref[0])
+			}
+			ref = ref[1:]
+		}
+		if q.len() != len(ref) {
+			t.Fatalf("round %d: len %d, want %d", round, q.len(), len(ref))
+		}
+		for i, want := range ref {
+			if got := q.at(i).f.line; got != want {
+				t.Fatalf("round %d: at(%d) = %d, want %d", round, i, got, want)
+			}
+		}
+	}
+}

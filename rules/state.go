@@ -184,8 +184,8 @@ func setKeys[T any](m map[string]T) []string {
 // it with UnmarshalState. Its size is bounded by the Engine's bounds.
 func (e *Engine) MarshalState() ([]byte, error) {
 	st := savedState{Now: e.now, NotTracked: e.notTracked}
-	for i := e.pending.head; i < len(e.pending.buf); i++ {
-		p := e.pending.buf[i]
+	for i := range e.pending.len() {
+		p := e.pending.at(i)
 		f := p.f
 		st.Pending = append(st.Pending, savedPending{savedFail{T: f.t, User: f.user, N: f.n, File: f.file, Line: f.line, IP: f.ip}, p.src, p.ip, p.o, p.service, p.done})
 	}
@@ -275,8 +275,8 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		}
 		e.sources[ss.Key] = s
 	}
-	for i := e.pending.head; i < len(e.pending.buf); i++ {
-		if p := e.pending.buf[i]; !p.done {
+	for i := range e.pending.len() {
+		if p := e.pending.at(i); !p.done {
 			if s := e.sources[p.src]; s != nil {
 				s.pending++
 			}
