@@ -159,44 +159,41 @@ func (e *Engine) source(key netip.Addr) *source {
 // address and bounded memory. Their waiting failures are still attributed
 // (without per-source state) and still count for campaigns.
 func (e *Engine) evict() {
-	cut := oldestQuarter(e.sources, func(s *source) time.Time { return s.lastSeen })
-	for k, s := range e.sources {
-		if !s.lastSeen.After(cut) {
-			delete(e.sources, k)
-			e.notTracked++
-		}
-	}
+	var dropped int
+	e.sources, dropped = keepNewest(e.sources, func(s *source) int64 { return s.lastSeen.UnixNano() })
+	e.notTracked += dropped
 }
 
-// oldestQuarter returns the time at or before which a quarter of m's
-// values were last active.
-func oldestQuarter[K comparable, V any](m map[K]V, last func(V) time.Time) time.Time {
-	times := make([]time.Time, 0, len(m))
-	for _, v := range m {
-		times = append(times, last(v))
-	}
-	if len(times) == 0 {
-		return time.Time{}
-	}
-	return quantile(times, len(times)/4)
-}
-
-// evictQuarter deletes the quarter of m's entries that were least
-// recently active (by active, in Unix ns), ties included.
-func evictQuarter[K comparable, V any](m map[K]V, active func(V) int64) {
+// keepNewest returns a new map of m's entries without the quarter that
+// were least recently active (by active, ties included), and how many it
+// dropped. A new map rather than deletions: a table that lost a quarter
+// of its entries to tombstones makes every later miss probe far.
+func keepNewest[K comparable, V any](m map[K]V, active func(V) int64) (map[K]V, int) {
 	ts := make([]int64, 0, len(m))
 	for _, v := range m {
 		ts = append(ts, active(v))
 	}
 	if len(ts) == 0 {
-		return
+		return m, 0
 	}
 	cut := quantileInt(ts, len(ts)/4)
+	kept := make(map[K]V, len(m))
 	for k, v := range m {
-		if active(v) <= cut {
-			delete(m, k)
+		if active(v) > cut {
+			kept[k] = v
 		}
 	}
+	return kept, len(m) - len(kept)
+}
+
+// rebuilt returns m copied into a new map: after many deletions (a
+// sweep), lookups in the old table would probe past the tombstones.
+func rebuilt[K comparable, V any](m map[K]V) map[K]V {
+	n := make(map[K]V, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n
 }
 
 // quantileInt returns the k-th smallest of xs (by selection; xs is
@@ -239,36 +236,6 @@ func (w *window) lastOf() time.Time {
 	return w.buf[len(w.buf)-1].t
 }
 
-// quantile returns the k-th smallest time (by selection).
-func quantile(ts []time.Time, k int) time.Time {
-	lo, hi := 0, len(ts)-1
-	for lo < hi {
-		p := ts[(lo+hi)/2]
-		i, j := lo, hi
-		for i <= j {
-			for ts[i].Before(p) {
-				i++
-			}
-			for p.Before(ts[j]) {
-				j--
-			}
-			if i <= j {
-				ts[i], ts[j] = ts[j], ts[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return ts[k]
-		}
-	}
-	return ts[k]
-}
 
 // pendingFail is a failure waiting for its attribution.
 type pendingFail struct {

@@ -157,6 +157,10 @@ func (cs *campaignState) prune(cut time.Time) {
 		cs.win = cs.win[:n]
 		cs.mark = max(cs.mark-cs.head, 0)
 		cs.head = 0
+		// The counts lost half their keys since the last time: rebuilt,
+		// lookups do not probe past the tombstones (O(1) per attempt
+		// over time, as the copy above).
+		cs.srcs, cs.names = rebuilt(cs.srcs), rebuilt(cs.names)
 	}
 }
 

@@ -399,7 +399,7 @@ func (e *Engine) user(name string) *userState {
 		if len(e.users) >= e.maxStates {
 			// Names are attacker-chosen: drop the least recently active
 			// quarter rather than stop tracking.
-			evictQuarter(e.users, func(u *userState) int64 { return u.active })
+			e.users, _ = keepNewest(e.users, func(u *userState) int64 { return u.active })
 		}
 		u = &userState{}
 		u.dist.distinct = &u.sources
@@ -417,7 +417,7 @@ func (e *Engine) pair(src netip.Addr, user string) *pairState {
 	p := e.pairs[k]
 	if p == nil {
 		if len(e.pairs) >= e.maxStates {
-			evictQuarter(e.pairs, func(p *pairState) int64 { return p.active })
+			e.pairs, _ = keepNewest(e.pairs, func(p *pairState) int64 { return p.active })
 		}
 		p = &pairState{}
 		e.pairs[k] = p
@@ -606,14 +606,20 @@ func (e *Engine) simple(k aggKey, sev Severity, in input, f fail, out []Finding,
 	return append(out, e.snapshot(a))
 }
 
-// sweep drops state that no longer holds anything.
+// sweep drops state that no longer holds anything. A map that lost more
+// than a quarter of its entries is rebuilt (see keepNewest).
 func (e *Engine) sweep() {
 	c := e.cfg
+	n := len(e.sources)
 	for k, s := range e.sources {
 		if s.idle(e, e.now) {
 			delete(e.sources, k)
 		}
 	}
+	if len(e.sources) < n*3/4 {
+		e.sources = rebuilt(e.sources)
+	}
+	n = len(e.pairs)
 	for k, p := range e.pairs {
 		p.all.prune(e.now.Add(-c.StaleCredentials.Window))
 		p.familiar.prune(e.now.Add(-c.StaleCredentials.Window))
@@ -621,16 +627,27 @@ func (e *Engine) sweep() {
 			delete(e.pairs, k)
 		}
 	}
+	if len(e.pairs) < n*3/4 {
+		e.pairs = rebuilt(e.pairs)
+	}
+	n = len(e.users)
 	for k, u := range e.users {
 		u.dist.prune(e.now.Add(-c.DistributedAttack.Window))
 		if u.dist.len() == 0 && (!u.hasLastLog || u.lastT.Before(e.now.Add(-c.ImpossibleTravel.Window))) {
 			delete(e.users, k)
 		}
 	}
+	if len(e.users) < n*3/4 {
+		e.users = rebuilt(e.users)
+	}
+	n = len(e.accused)
 	for k, a := range e.accused {
 		if a.until.Before(e.now) {
 			delete(e.accused, k)
 		}
+	}
+	if len(e.accused) < n*3/4 {
+		e.accused = rebuilt(e.accused)
 	}
 }
 
