@@ -236,7 +236,6 @@ func (w *window) lastOf() time.Time {
 	return w.buf[len(w.buf)-1].t
 }
 
-
 // pendingFail is a failure waiting for its attribution.
 type pendingFail struct {
 	f       fail
