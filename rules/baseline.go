@@ -112,8 +112,10 @@ type Baseline interface {
 // MemoryBaseline is a Baseline that lives for one run. The zero value is
 // not ready: use NewMemoryBaseline. It is not safe for concurrent use.
 type MemoryBaseline struct {
-	m   map[string]*memUser
-	any map[Device]int // how many users know each device
+	m map[string]*memUser
+	// any counts how many users know each address and wide network (the
+	// facets KnownAnywhere is asked about; others are looked up in m).
+	any map[Device]int
 	// last is the user looked up last (a login asks about each of its
 	// facets in turn), lastName its name.
 	last     *memUser
@@ -124,7 +126,7 @@ type MemoryBaseline struct {
 
 // memUser is what a MemoryBaseline learned of one user.
 type memUser struct {
-	devs     map[Device]struct{}
+	devs     devSet
 	first    time.Time // the first login learned, when hasFirst
 	hasFirst bool
 	n        int64 // logins learned (address and provider facets)
@@ -161,17 +163,30 @@ func (b *MemoryBaseline) Known(user string, d Device) (bool, error) {
 	if u == nil {
 		return false, nil
 	}
-	_, ok := u.devs[d]
-	return ok, nil
+	return u.devs.has(d), nil
 }
 
-// KnownAnywhere reports whether any user learned d.
-func (b *MemoryBaseline) KnownAnywhere(d Device) (bool, error) { return b.any[d] > 0, nil }
+// countedAnywhere reports whether any counts d's facet.
+func countedAnywhere(f Facet) bool { return f == FacetAddress || f == FacetWide }
+
+// KnownAnywhere reports whether any user learned d: at once for an
+// address or a wide network, by looking at every user for other facets.
+func (b *MemoryBaseline) KnownAnywhere(d Device) (bool, error) {
+	if countedAnywhere(d.Facet) {
+		return b.any[d] > 0, nil
+	}
+	for _, u := range b.m {
+		if u.devs.has(d) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
 
 // HasUser reports whether anything was learned for user.
 func (b *MemoryBaseline) HasUser(user string) (bool, error) {
 	u := b.user(user)
-	return u != nil && len(u.devs) > 0, nil
+	return u != nil && u.devs.len() > 0, nil
 }
 
 // Since returns user's first learned login time and login count.
@@ -187,12 +202,11 @@ func (b *MemoryBaseline) Since(user string) (time.Time, int64, error) {
 func (b *MemoryBaseline) Learn(user string, d Device, t time.Time) error {
 	u := b.user(user)
 	if u == nil {
-		u = &memUser{devs: make(map[Device]struct{})}
+		u = &memUser{}
 		b.m[user] = u
 		b.last, b.lastName = u, user
 	}
-	if _, ok := u.devs[d]; !ok {
-		u.devs[d] = struct{}{}
+	if u.devs.add(d) && countedAnywhere(d.Facet) {
 		b.any[d]++
 	}
 	if d.Facet == FacetAddress || d.Facet == FacetProvider {
@@ -206,14 +220,77 @@ func (b *MemoryBaseline) Learn(user string, d Device, t time.Time) error {
 
 // Quarantine removes d from user's devices and records it.
 func (b *MemoryBaseline) Quarantine(user string, d Device, t time.Time, rule string) error {
-	if u := b.user(user); u != nil {
-		if _, ok := u.devs[d]; ok {
-			delete(u.devs, d)
-			if b.any[d]--; b.any[d] <= 0 {
-				delete(b.any, d)
-			}
+	if u := b.user(user); u != nil && u.devs.remove(d) && countedAnywhere(d.Facet) {
+		if b.any[d]--; b.any[d] <= 0 {
+			delete(b.any, d)
 		}
 	}
 	b.Quarantined = append(b.Quarantined, QuarantineEntry{user, d, t, rule})
 	return nil
+}
+
+// devSet is a set of devices: most users have a few, kept in a slice;
+// more than fewDevices go in a map.
+type devSet struct {
+	few  []Device
+	many map[Device]struct{}
+}
+
+const fewDevices = 16
+
+func (s *devSet) len() int {
+	if s.many != nil {
+		return len(s.many)
+	}
+	return len(s.few)
+}
+
+func (s *devSet) has(d Device) bool {
+	if s.many != nil {
+		_, ok := s.many[d]
+		return ok
+	}
+	for _, x := range s.few {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// add adds d and reports whether it is new.
+func (s *devSet) add(d Device) bool {
+	if s.has(d) {
+		return false
+	}
+	switch {
+	case s.many != nil:
+		s.many[d] = struct{}{}
+	case len(s.few) < fewDevices:
+		s.few = append(s.few, d)
+	default:
+		s.many = make(map[Device]struct{}, 2*fewDevices)
+		for _, x := range s.few {
+			s.many[x] = struct{}{}
+		}
+		s.many[d] = struct{}{}
+		s.few = nil
+	}
+	return true
+}
+
+// remove removes d and reports whether it was there.
+func (s *devSet) remove(d Device) bool {
+	if s.many != nil {
+		_, ok := s.many[d]
+		delete(s.many, d)
+		return ok
+	}
+	for i, x := range s.few {
+		if x == d {
+			s.few = append(s.few[:i], s.few[i+1:]...)
+			return true
+		}
+	}
+	return false
 }

@@ -133,3 +133,48 @@ func TestPendingQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryBaselineSets checks the memory baseline's device sets across
+// the slice-to-map switch, and KnownAnywhere for every facet.
+func TestMemoryBaselineSets(t *testing.T) {
+	b := NewMemoryBaseline()
+	var all []Device
+	for i := range fewDevices + 4 {
+		d := Device{FacetAddress, "192.0.2." + strconv.Itoa(i)}
+		all = append(all, d)
+		if err := b.Learn("alice", d, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asn := Device{FacetASN, "AS64500"}
+	b.Learn("bob", asn, t0)
+	b.Learn("bob", asn, t0) // again: not counted twice
+	for _, d := range append(all, asn) {
+		user := "alice"
+		if d == asn {
+			user = "bob"
+		}
+		if ok, _ := b.Known(user, d); !ok {
+			t.Errorf("Known(%s, %v) = false", user, d)
+		}
+		if ok, _ := b.KnownAnywhere(d); !ok {
+			t.Errorf("KnownAnywhere(%v) = false", d)
+		}
+	}
+	if ok, _ := b.Known("bob", all[0]); ok {
+		t.Error("bob knows alice's address")
+	}
+	b.Quarantine("alice", all[3], t0, RuleAccountCompromise)
+	b.Quarantine("bob", asn, t0, RuleAccountCompromise)
+	for _, d := range []Device{all[3], asn} {
+		if ok, _ := b.KnownAnywhere(d); ok {
+			t.Errorf("KnownAnywhere(%v) after quarantine = true", d)
+		}
+	}
+	if ok, _ := b.HasUser("bob"); ok {
+		t.Error("bob has devices after the quarantine of his only one")
+	}
+	if _, n, _ := b.Since("alice"); n != int64(len(all)) {
+		t.Errorf("alice's logins %d, want %d", n, len(all))
+	}
+}
