@@ -2,6 +2,7 @@ package rules
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/mailaudit/mailaudit/ipranges"
@@ -40,7 +41,7 @@ type source struct {
 	// Trusted logins: the latest, and the distinct users with their
 	// latest, for unnamed failures and tolerance.
 	lastOK    time.Time
-	okUsers   map[string]time.Time
+	okUsers   []userSeen
 	tolerated int
 	tolFrom   time.Time
 	pending   int // failures of this source waiting for attribution
@@ -78,10 +79,9 @@ func (s *source) idle(e *Engine, now time.Time) bool {
 	s.day.prune(now.Add(-max(c.BruteForce.SlowWindow, c.PasswordSpray.Window)))
 	s.pruneBurst(now.Add(-c.BruteForce.Window))
 	day := 24 * time.Hour
-	for u, t := range s.okUsers {
-		if t.Before(now.Add(-day)) {
-			delete(s.okUsers, u)
-		}
+	s.okUsers = slices.DeleteFunc(s.okUsers, func(u userSeen) bool { return u.t.Before(now.Add(-day)) })
+	if len(s.okUsers) == 0 {
+		s.okUsers = nil
 	}
 	s.recent = dropOld(s.recent, now.Add(-c.Retention))
 	return s.day.len() == 0 && len(s.okUsers) == 0 &&
@@ -432,8 +432,8 @@ func (e *Engine) tolerate(s *source, p pendingFail) bool {
 	}
 	day := 24 * time.Hour
 	users := 0
-	for _, t := range s.okUsers {
-		if !t.Before(p.f.t.Add(-day)) {
+	for _, u := range s.okUsers {
+		if !u.t.Before(p.f.t.Add(-day)) {
 			users++
 		}
 	}
@@ -510,12 +510,19 @@ func (s *source) trustedLogin(user string, t time.Time) {
 	if t.After(s.lastOK) {
 		s.lastOK = t
 	}
-	if s.okUsers == nil {
-		s.okUsers = make(map[string]time.Time)
-	}
-	if _, ok := s.okUsers[user]; ok || len(s.okUsers) < maxOKUsers {
-		if t.After(s.okUsers[user]) {
-			s.okUsers[user] = t
+	for i := range s.okUsers {
+		if s.okUsers[i].user == user {
+			s.okUsers[i].t = maxTime(s.okUsers[i].t, t)
+			return
 		}
 	}
+	if len(s.okUsers) < maxOKUsers {
+		s.okUsers = append(s.okUsers, userSeen{user, t})
+	}
+}
+
+// userSeen is a user's latest trusted login from a source.
+type userSeen struct {
+	user string
+	t    time.Time
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mailaudit/mailaudit/ipranges"
@@ -191,7 +192,7 @@ func (e *Engine) MarshalState() ([]byte, error) {
 	}
 	for k, s := range e.sources {
 		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveFails(s.burst()), Day: saveWindow(&s.day),
-			Hostile: s.hostile, Named: s.named, Tried: s.tried.keys(), LastOK: s.lastOK, OwnAt: s.ownAt, OKUsers: s.okUsers,
+			Hostile: s.hostile, Named: s.named, Tried: s.tried.keys(), LastOK: s.lastOK, OwnAt: s.ownAt, OKUsers: savedOK(s.okUsers),
 			Tolerated: s.tolerated, TolFrom: s.tolFrom}
 		for _, r := range s.recent {
 			ss.Recent = append(ss.Recent, savedLogin{r.user, r.t, r.file, r.line, r.ip, r.o, r.learned, r.sasl})
@@ -259,7 +260,7 @@ func (e *Engine) UnmarshalState(data []byte) error {
 			e.notTracked++
 			continue
 		}
-		s := &source{lastSeen: ss.LastSeen, hostile: ss.Hostile, named: ss.Named, lastOK: ss.LastOK, ownAt: ss.OwnAt, okUsers: ss.OKUsers,
+		s := &source{lastSeen: ss.LastSeen, hostile: ss.Hostile, named: ss.Named, lastOK: ss.LastOK, ownAt: ss.OwnAt, okUsers: loadedOK(ss.OKUsers),
 			tolerated: ss.Tolerated, tolFrom: ss.TolFrom}
 		loadWindow(&s.day, ss.Day)
 		// The burst is the newest of the day's attempts.
@@ -335,4 +336,29 @@ func (e *Engine) UnmarshalState(data []byte) error {
 		cs.all[c.id] = c
 	}
 	return nil
+}
+
+func savedOK(us []userSeen) map[string]time.Time {
+	if len(us) == 0 {
+		return nil
+	}
+	m := make(map[string]time.Time, len(us))
+	for _, u := range us {
+		m[u.user] = u.t
+	}
+	return m
+}
+
+// loadedOK returns the saved users by name (an order that does not
+// depend on the map's).
+func loadedOK(m map[string]time.Time) []userSeen {
+	var us []userSeen
+	for u, t := range m {
+		us = append(us, userSeen{u, t})
+	}
+	slices.SortFunc(us, func(a, b userSeen) int { return strings.Compare(a.user, b.user) })
+	if len(us) > maxOKUsers {
+		us = us[:maxOKUsers]
+	}
+	return us
 }
