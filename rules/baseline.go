@@ -114,8 +114,9 @@ type Baseline interface {
 type MemoryBaseline struct {
 	m map[string]*memUser
 	// any counts how many users know each address and wide network (the
-	// facets KnownAnywhere is asked about; others are looked up in m).
-	any map[Device]int
+	// facets KnownAnywhere is asked about; others are looked up in m), by
+	// value: the two spellings never collide (a wide network has a "/").
+	any map[string]int32
 	// last is the user looked up last (a login asks about each of its
 	// facets in turn), lastName its name.
 	last     *memUser
@@ -142,7 +143,7 @@ type QuarantineEntry struct {
 
 // NewMemoryBaseline returns an empty MemoryBaseline.
 func NewMemoryBaseline() *MemoryBaseline {
-	return &MemoryBaseline{m: make(map[string]*memUser), any: make(map[Device]int)}
+	return &MemoryBaseline{m: make(map[string]*memUser), any: make(map[string]int32)}
 }
 
 // user returns what was learned of name, nil if nothing.
@@ -173,7 +174,7 @@ func countedAnywhere(f Facet) bool { return f == FacetAddress || f == FacetWide 
 // address or a wide network, by looking at every user for other facets.
 func (b *MemoryBaseline) KnownAnywhere(d Device) (bool, error) {
 	if countedAnywhere(d.Facet) {
-		return b.any[d] > 0, nil
+		return b.any[d.Value] > 0, nil
 	}
 	for _, u := range b.m {
 		if u.devs.has(d) {
@@ -207,7 +208,7 @@ func (b *MemoryBaseline) Learn(user string, d Device, t time.Time) error {
 		b.last, b.lastName = u, user
 	}
 	if u.devs.add(d) && countedAnywhere(d.Facet) {
-		b.any[d]++
+		b.any[d.Value]++
 	}
 	if d.Facet == FacetAddress || d.Facet == FacetProvider {
 		u.n++
@@ -221,8 +222,8 @@ func (b *MemoryBaseline) Learn(user string, d Device, t time.Time) error {
 // Quarantine removes d from user's devices and records it.
 func (b *MemoryBaseline) Quarantine(user string, d Device, t time.Time, rule string) error {
 	if u := b.user(user); u != nil && u.devs.remove(d) && countedAnywhere(d.Facet) {
-		if b.any[d]--; b.any[d] <= 0 {
-			delete(b.any, d)
+		if b.any[d.Value]--; b.any[d.Value] <= 0 {
+			delete(b.any, d.Value)
 		}
 	}
 	b.Quarantined = append(b.Quarantined, QuarantineEntry{user, d, t, rule})
@@ -266,6 +267,9 @@ func (s *devSet) add(d Device) bool {
 	switch {
 	case s.many != nil:
 		s.many[d] = struct{}{}
+	case s.few == nil:
+		s.few = make([]Device, 1, 4) // a login teaches 3 to 5 facets
+		s.few[0] = d
 	case len(s.few) < fewDevices:
 		s.few = append(s.few, d)
 	default:

@@ -14,7 +14,7 @@ func TestTmpHeap(t *testing.T) {
 		t.Skip()
 	}
 	go func() {
-		time.Sleep(25 * time.Second)
+		time.Sleep(40 * time.Second)
 		f, _ := os.Create("/tmp/midheap.out")
 		pprof.WriteHeapProfile(f)
 		f.Close()
