@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -230,33 +231,57 @@ func (b *MemoryBaseline) Quarantine(user string, d Device, t time.Time, rule str
 	return nil
 }
 
-// devSet is a set of devices: most users have a few, kept in a slice;
-// more than fewDevices go in a map.
+// devSet is a set of devices. Most users have a few: they are packed in
+// one byte slice (a facet code, the value's length, the value; about 17
+// bytes for an address instead of a 32-byte Device and its string), up
+// to fewDevices; more, and devices of facets without a code, go in a map.
 type devSet struct {
-	few  []Device
-	many map[Device]struct{}
+	packed []byte
+	n      int // devices in packed
+	many   map[Device]struct{}
 }
 
 const fewDevices = 16
 
-func (s *devSet) len() int {
-	if s.many != nil {
-		return len(s.many)
+// packedFacets are the facets that can be packed; a facet's code is its
+// index + 1.
+var packedFacets = [...]Facet{FacetAddress, FacetNetwork, FacetWide, FacetASN, FacetCountry, FacetProvider, FacetClient}
+
+func facetCode(f Facet) byte {
+	for i, x := range packedFacets {
+		if x == f {
+			return byte(i + 1)
+		}
 	}
-	return len(s.few)
+	return 0
+}
+
+func (s *devSet) len() int { return s.n + len(s.many) }
+
+// find returns the offset of d's entry in packed and its length, or -1.
+func (s *devSet) find(d Device) (int, int) {
+	code := facetCode(d.Facet)
+	if code == 0 {
+		return -1, 0
+	}
+	for i := 0; i < len(s.packed); {
+		n, w := binary.Uvarint(s.packed[i+1:])
+		start := i + 1 + w
+		end := start + int(n)
+		if s.packed[i] == code && string(s.packed[start:end]) == d.Value {
+			return i, end - i
+		}
+		i = end
+	}
+	return -1, 0
 }
 
 func (s *devSet) has(d Device) bool {
-	if s.many != nil {
-		_, ok := s.many[d]
-		return ok
+	if i, _ := s.find(d); i >= 0 {
+		return true
 	}
-	for _, x := range s.few {
-		if x == d {
-			return true
-		}
-	}
-	return false
+	_, ok := s.many[d]
+	return ok
 }
 
 // add adds d and reports whether it is new.
@@ -264,37 +289,34 @@ func (s *devSet) add(d Device) bool {
 	if s.has(d) {
 		return false
 	}
-	switch {
-	case s.many != nil:
-		s.many[d] = struct{}{}
-	case s.few == nil:
-		s.few = make([]Device, 1, 4) // a login teaches 3 to 5 facets
-		s.few[0] = d
-	case len(s.few) < fewDevices:
-		s.few = append(s.few, d)
-	default:
-		s.many = make(map[Device]struct{}, 2*fewDevices)
-		for _, x := range s.few {
-			s.many[x] = struct{}{}
+	code := facetCode(d.Facet)
+	if code == 0 || s.n >= fewDevices {
+		if s.many == nil {
+			s.many = make(map[Device]struct{})
 		}
 		s.many[d] = struct{}{}
-		s.few = nil
+		return true
 	}
+	if s.packed == nil {
+		s.packed = make([]byte, 0, 64) // a login teaches 3 to 5 facets
+	}
+	s.packed = append(s.packed, code)
+	s.packed = binary.AppendUvarint(s.packed, uint64(len(d.Value)))
+	s.packed = append(s.packed, d.Value...)
+	s.n++
 	return true
 }
 
 // remove removes d and reports whether it was there.
 func (s *devSet) remove(d Device) bool {
-	if s.many != nil {
-		_, ok := s.many[d]
-		delete(s.many, d)
-		return ok
+	if i, n := s.find(d); i >= 0 {
+		s.packed = append(s.packed[:i], s.packed[i+n:]...)
+		s.n--
+		return true
 	}
-	for i, x := range s.few {
-		if x == d {
-			s.few = append(s.few[:i], s.few[i+1:]...)
-			return true
-		}
+	if _, ok := s.many[d]; ok {
+		delete(s.many, d)
+		return true
 	}
 	return false
 }

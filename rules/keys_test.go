@@ -3,6 +3,7 @@ package rules
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -145,6 +146,24 @@ func TestMemoryBaselineSets(t *testing.T) {
 		if err := b.Learn("alice", d, t0); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A long value (two length bytes) and a facet without a code.
+	long := Device{FacetClient, strings.Repeat("x", 200)}
+	odd := Device{Facet("custom"), "v"}
+	b.Learn("carol", long, t0)
+	b.Learn("carol", Device{FacetCountry, "DE"}, t0)
+	b.Learn("carol", odd, t0)
+	for _, d := range []Device{long, {FacetCountry, "DE"}, odd} {
+		if ok, _ := b.Known("carol", d); !ok {
+			t.Errorf("Known(carol, %.20v) = false", d)
+		}
+	}
+	if ok, _ := b.Known("carol", Device{FacetClient, strings.Repeat("x", 199)}); ok {
+		t.Error("a prefix of a known client is known")
+	}
+	b.Quarantine("carol", long, t0, RuleAccountCompromise)
+	if ok, _ := b.Known("carol", Device{FacetCountry, "DE"}); !ok {
+		t.Error("removing the first packed device lost the next")
 	}
 	asn := Device{FacetASN, "AS64500"}
 	b.Learn("bob", asn, t0)
