@@ -159,31 +159,28 @@ func (e *Engine) source(key netip.Addr) *source {
 // address and bounded memory. Their waiting failures are still attributed
 // (without per-source state) and still count for campaigns.
 func (e *Engine) evict() {
-	var dropped int
-	e.sources, dropped = keepNewest(e.sources, func(s *source) int64 { return s.lastSeen.UnixNano() })
-	e.notTracked += dropped
+	e.notTracked += evictOldest(e.sources, func(s *source) int64 { return s.lastSeen.UnixNano() })
 }
 
-// keepNewest returns a new map of m's entries without the quarter that
-// were least recently active (by active, ties included), and how many it
-// dropped. A new map rather than deletions: a table that lost a quarter
-// of its entries to tombstones makes every later miss probe far.
-func keepNewest[K comparable, V any](m map[K]V, active func(V) int64) (map[K]V, int) {
+// evictOldest deletes the quarter of m's entries that were least
+// recently active (by active, ties included) and returns how many it
+// deleted.
+func evictOldest[K comparable, V any](m map[K]V, active func(V) int64) int {
 	ts := make([]int64, 0, len(m))
 	for _, v := range m {
 		ts = append(ts, active(v))
 	}
 	if len(ts) == 0 {
-		return m, 0
+		return 0
 	}
 	cut := quantileInt(ts, len(ts)/4)
-	kept := make(map[K]V, len(m))
+	n := len(m)
 	for k, v := range m {
-		if active(v) > cut {
-			kept[k] = v
+		if active(v) <= cut {
+			delete(m, k)
 		}
 	}
-	return kept, len(m) - len(kept)
+	return n - len(m)
 }
 
 // rebuilt returns m copied into a new map: after many deletions (a

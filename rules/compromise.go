@@ -36,7 +36,7 @@ func (e *Engine) accuse(src netip.Addr, rule, campaign string, t time.Time, out 
 	if a == nil {
 		if len(e.accused) >= e.maxSources {
 			// Keep the most recent accusations.
-			e.accused, _ = keepNewest(e.accused, func(a *accusation) int64 { return a.at.UnixNano() })
+			evictOldest(e.accused, func(a *accusation) int64 { return a.at.UnixNano() })
 		}
 		a = &accusation{rule: rule, campaign: campaign, at: t}
 		e.accused[src] = a

@@ -399,7 +399,7 @@ func (e *Engine) user(name string) *userState {
 		if len(e.users) >= e.maxStates {
 			// Names are attacker-chosen: drop the least recently active
 			// quarter rather than stop tracking.
-			e.users, _ = keepNewest(e.users, func(u *userState) int64 { return u.active })
+			evictOldest(e.users, func(u *userState) int64 { return u.active })
 		}
 		u = &userState{}
 		u.dist.distinct = &u.sources
@@ -417,7 +417,7 @@ func (e *Engine) pair(src netip.Addr, user string) *pairState {
 	p := e.pairs[k]
 	if p == nil {
 		if len(e.pairs) >= e.maxStates {
-			e.pairs, _ = keepNewest(e.pairs, func(p *pairState) int64 { return p.active })
+			evictOldest(e.pairs, func(p *pairState) int64 { return p.active })
 		}
 		p = &pairState{}
 		e.pairs[k] = p
@@ -607,7 +607,7 @@ func (e *Engine) simple(k aggKey, sev Severity, in input, f fail, out []Finding,
 }
 
 // sweep drops state that no longer holds anything. A map that lost more
-// than a quarter of its entries is rebuilt (see keepNewest).
+// than a quarter of its entries is rebuilt (see rebuilt).
 func (e *Engine) sweep() {
 	c := e.cfg
 	n := len(e.sources)
