@@ -183,8 +183,9 @@ func evictOldest[K comparable, V any](m map[K]V, active func(V) int64) int {
 	return n - len(m)
 }
 
-// rebuilt returns m copied into a new map: after many deletions (a
-// sweep), lookups in the old table would probe past the tombstones.
+// rebuilt returns m copied into a new map: a Go map never shrinks, so
+// after a sweep emptied much of it (a flood ended) the copy gives the
+// memory back.
 func rebuilt[K comparable, V any](m map[K]V) map[K]V {
 	n := make(map[K]V, len(m))
 	for k, v := range m {
