@@ -103,6 +103,11 @@ type DB struct {
 	pending  map[rowKey]*seen // learned, not yet written
 	known    map[rowKey]struct{}
 	users    map[string]struct{}   // users known to have rows
+	// allUsers says users holds every user with rows (they were few
+	// enough to load at once): a name not in it has none, without a
+	// query. Attacker-chosen names are asked about by the million.
+	allUsers    bool
+	usersLoaded bool // loadUsers ran since the last reset
 	noUsers  map[string]struct{}   // users known to have none (until Learn)
 	anyKnown map[rules.Device]bool // KnownAnywhere answers
 	stats    map[string]*userStats // Since answers, kept current by Learn
@@ -206,6 +211,69 @@ func (d *DB) reset() {
 	d.noUsers = make(map[string]struct{})
 	d.anyKnown = make(map[rules.Device]bool)
 	d.stats = make(map[string]*userStats)
+	d.allUsers, d.usersLoaded = false, false
+}
+
+// loadUsers loads every user with rows into d.users, when there are at
+// most maxCached, once after each reset; d.mu must be held.
+func (d *DB) loadUsers() error {
+	if d.usersLoaded {
+		return nil
+	}
+	d.usersLoaded = true
+	rows, err := d.db.Query(`SELECT DISTINCT user FROM devices LIMIT ?`, maxCached+1)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		names = append(names, u)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	if len(names) > maxCached {
+		return nil
+	}
+	for _, u := range names {
+		d.users[u] = struct{}{}
+	}
+	for k := range d.pending {
+		d.users[k.user] = struct{}{}
+	}
+	d.allUsers = len(d.users) <= maxCached
+	return nil
+}
+
+// hasNoRows reports whether user is known to have no rows; d.mu must be
+// held.
+func (d *DB) hasNoRows(user string) (bool, error) {
+	if err := d.loadUsers(); err != nil {
+		return false, err
+	}
+	if d.allUsers {
+		_, ok := d.users[user]
+		return !ok, nil
+	}
+	_, none := d.noUsers[user]
+	return none, nil
+}
+
+// addUser notes that user has rows; d.mu must be held.
+func (d *DB) addUser(user string) {
+	if _, ok := d.users[user]; ok {
+		return
+	}
+	if len(d.users) < maxCached {
+		d.users[user] = struct{}{}
+	} else {
+		d.allUsers = false // no longer complete
+	}
 }
 
 // Known reports whether dev was learned for user.
@@ -218,6 +286,9 @@ func (d *DB) Known(user string, dev rules.Device) (bool, error) {
 	}
 	if _, ok := d.known[k]; ok {
 		return true, nil
+	}
+	if none, err := d.hasNoRows(user); none || err != nil {
+		return false, err
 	}
 	var one int
 	err := d.db.QueryRow(`SELECT 1 FROM devices WHERE user = ? AND kind = ? AND value = ?`,
@@ -239,8 +310,8 @@ func (d *DB) HasUser(user string) (bool, error) {
 	if _, ok := d.users[user]; ok {
 		return true, nil
 	}
-	if _, ok := d.noUsers[user]; ok {
-		return false, nil
+	if none, err := d.hasNoRows(user); none || err != nil {
+		return false, err
 	}
 	var one int
 	err := d.db.QueryRow(`SELECT 1 FROM devices WHERE user = ? LIMIT 1`, user).Scan(&one)
@@ -255,9 +326,7 @@ func (d *DB) HasUser(user string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("baseline: %w", err)
 	}
-	if len(d.users) < maxCached {
-		d.users[user] = struct{}{}
-	}
+	d.addUser(user)
 	return true, nil
 }
 
@@ -304,9 +373,10 @@ func (d *DB) Learn(user string, dev rules.Device, t time.Time) error {
 	}
 	d.pending[k] = &seen{first: ns, last: ns, count: 1}
 	delete(d.noUsers, user)
-	if len(d.users) < maxCached {
-		d.users[user] = struct{}{}
+	if err := d.loadUsers(); err != nil {
+		return err
 	}
+	d.addUser(user)
 	if len(d.anyKnown) < maxCached {
 		d.anyKnown[dev] = true
 	}
@@ -488,6 +558,13 @@ func (d *DB) userStats(user string) (*userStats, error) {
 			return nil, err
 		}
 		clear(d.stats)
+	}
+	if none, err := d.hasNoRows(user); err != nil {
+		return nil, err
+	} else if none {
+		st := &userStats{}
+		d.stats[user] = st
+		return st, nil
 	}
 	var first, n sql.NullInt64
 	err := d.db.QueryRow(`SELECT min(CASE WHEN first_seen > 0 THEN first_seen END), sum(count)

@@ -397,3 +397,52 @@ func BenchmarkEngineQuiet(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestUnknownNamesWithoutQueries checks the answers for names with no rows
+// when every user is loaded at once (attacker-chosen names ask without a
+// query), through learning, a reopen and a forget.
+func TestUnknownNamesWithoutQueries(t *testing.T) {
+	d, p := open(t)
+	addr := rules.Device{Facet: rules.FacetAddress, Value: "203.0.113.7"}
+	if err := d.Learn("alice", addr, t0); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, d *DB, user string, want bool) {
+		t.Helper()
+		if ok, err := d.Known(user, addr); err != nil || ok != want {
+			t.Errorf("%s: Known(%s) = %v, %v; want %v", when, user, ok, err, want)
+		}
+		if ok, err := d.HasUser(user); err != nil || ok != want {
+			t.Errorf("%s: HasUser(%s) = %v, %v; want %v", when, user, ok, err, want)
+		}
+		_, n, err := d.Since(user)
+		if err != nil || (n > 0) != want {
+			t.Errorf("%s: Since(%s) logins %d, %v; want some: %v", when, user, n, err, want)
+		}
+	}
+	check("pending", d, "alice", true)
+	check("pending", d, "mallory", false)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	check("reopened", d2, "mallory", false)
+	check("reopened", d2, "alice", true)
+	if !d2.allUsers {
+		t.Error("a baseline of one user was not loaded at once")
+	}
+	// A user learned after the load is found, before and after a flush.
+	if err := d2.Learn("bob", addr, t0); err != nil {
+		t.Fatal(err)
+	}
+	check("learned", d2, "bob", true)
+	if _, err := d2.Forget("alice", addr.Value); err != nil {
+		t.Fatal(err)
+	}
+	check("forgotten", d2, "alice", false)
+	check("after a forget", d2, "bob", true)
+}
