@@ -1,8 +1,11 @@
 package rules
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
@@ -184,12 +187,49 @@ func setKeys[T any](m map[string]T) []string {
 // the campaign window and the open campaign. A later Engine continues from
 // it with UnmarshalState. Its size is bounded by the Engine's bounds.
 func (e *Engine) MarshalState() ([]byte, error) {
-	st := savedState{Now: e.now, NotTracked: e.notTracked}
-	for i := range e.pending.len() {
+	var b bytes.Buffer
+	if err := e.WriteState(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// WriteState writes what MarshalState returns to w, one record at a
+// time: a state of many sources is never held twice in memory.
+func (e *Engine) WriteState(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	var err error
+	put := func(s string) {
+		if err == nil {
+			_, err = bw.WriteString(s)
+		}
+	}
+	val := func(v any) {
+		if err == nil {
+			err = enc.Encode(v)
+		}
+	}
+	// list writes `,"name":[` the items `]`; item(i) encodes the i-th.
+	list := func(name string, n int, item func(i int)) {
+		put(`,"` + name + `":[`)
+		for i := range n {
+			if i > 0 {
+				put(",")
+			}
+			item(i)
+		}
+		put("]")
+	}
+	put(`{"now":`)
+	val(e.now)
+	list("pending", e.pending.len(), func(i int) {
 		p := e.pending.at(i)
 		f := p.f
-		st.Pending = append(st.Pending, savedPending{savedFail{T: f.t, User: f.user, N: f.n, File: f.file, Line: f.line, IP: f.ip}, p.src, p.ip, p.o, p.service, p.done})
-	}
+		val(savedPending{savedFail{T: f.t, User: f.user, N: f.n, File: f.file, Line: f.line, IP: f.ip}, p.src, p.ip, p.o, p.service, p.done})
+	})
+	put(`,"sources":[`)
+	first := true
 	for k, s := range e.sources {
 		ss := savedSource{Key: k, LastSeen: s.lastSeen, Burst: saveFails(s.burst()), Day: saveWindow(&s.day),
 			Hostile: s.hostile, Named: s.named, Tried: s.tried.keys(), LastOK: s.lastOK, OwnAt: s.ownAt, OKUsers: savedOK(s.okUsers),
@@ -197,22 +237,60 @@ func (e *Engine) MarshalState() ([]byte, error) {
 		for _, r := range s.recent {
 			ss.Recent = append(ss.Recent, savedLogin{r.user, r.t, r.file, r.line, r.ip, r.o, r.learned, r.sasl})
 		}
-		st.Sources = append(st.Sources, ss)
+		if !first {
+			put(",")
+		}
+		first = false
+		val(ss)
 	}
+	put(`],"pairs":[`)
+	first = true
 	for k, p := range e.pairs {
-		st.Pairs = append(st.Pairs, savedPair{k.src, k.user, saveWindow(&p.all), saveWindow(&p.familiar)})
+		if !first {
+			put(",")
+		}
+		first = false
+		val(savedPair{k.src, k.user, saveWindow(&p.all), saveWindow(&p.familiar)})
 	}
+	put(`],"users":[`)
+	first = true
 	for name, u := range e.users {
-		st.Users = append(st.Users, savedUser{name, saveWindow(&u.dist), u.lastT, u.lastCC, u.lastAddr, u.hasLastLog})
+		if !first {
+			put(",")
+		}
+		first = false
+		val(savedUser{name, saveWindow(&u.dist), u.lastT, u.lastCC, u.lastAddr, u.hasLastLog})
 	}
+	put(`],"accused":[`)
+	first = true
 	for k, a := range e.accused {
-		st.Accused = append(st.Accused, savedAccused{k, a.rule, a.campaign, a.at, a.until})
+		if !first {
+			put(",")
+		}
+		first = false
+		val(savedAccused{k, a.rule, a.campaign, a.at, a.until})
 	}
+	put(`],"campaign":`)
+	val(e.saveCampaign())
+	put(`,"not_tracked":`)
+	val(e.notTracked)
+	put("}")
+	if err != nil {
+		return fmt.Errorf("rules state: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("rules state: %w", err)
+	}
+	return nil
+}
+
+// saveCampaign returns the campaign window and the campaigns of the last
+// day, for WriteState.
+func (e *Engine) saveCampaign() savedCampaign {
 	cs := &e.campaign
-	st.Campaign = savedCampaign{Opened: cs.opened, UnnamedSeq: cs.unnamedSeq,
-		Added: max(cs.mark-cs.head, 0)}
+	sc := savedCampaign{Opened: cs.opened, UnnamedSeq: cs.unnamedSeq, Added: max(cs.mark-cs.head, 0)}
 	for _, it := range cs.win[cs.head:] {
-		st.Campaign.Window = append(st.Campaign.Window, savedCampItem{it.t, it.src, it.ip, it.name, it.unnamed, it.n, it.file, it.line, it.service})
+		sc.Window = append(sc.Window, savedCampItem{it.t, it.src, it.ip, it.name, it.unnamed, it.n, it.file, it.line, it.service})
 	}
 	// The open campaign, and those of the last day: a member that turns
 	// out to be a user's device leaves them in a later run.
@@ -231,20 +309,28 @@ func (e *Engine) MarshalState() ([]byte, error) {
 			r.Members = append(r.Members, savedMember{k, m.ip, m.attempts, m.names, m.unnamed, m.succeeded, m.evidence, m.first, m.last})
 		}
 		if c == cs.cur {
-			st.Campaign.Cur = r
+			sc.Cur = r
 		} else {
-			st.Campaign.Closed = append(st.Campaign.Closed, r)
+			sc.Closed = append(sc.Closed, r)
 		}
 	}
-	return json.Marshal(st)
+	return sc
 }
 
 // UnmarshalState restores the attack state MarshalState returned into an
 // Engine that has seen no event yet.
-func (e *Engine) UnmarshalState(data []byte) error {
+func (e *Engine) UnmarshalState(data []byte) error { return e.ReadState(bytes.NewReader(data)) }
+
+// ReadState restores the attack state WriteState wrote into an Engine that
+// has seen no event yet.
+func (e *Engine) ReadState(r io.Reader) error {
 	var st savedState
-	if err := json.Unmarshal(data, &st); err != nil {
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&st); err != nil {
 		return fmt.Errorf("rules state: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("rules state: data after the state")
 	}
 	e.now = st.Now
 	e.notTracked = st.NotTracked

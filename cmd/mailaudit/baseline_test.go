@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,7 +228,8 @@ func TestBaselineErrors(t *testing.T) {
 }
 
 // TestCorruptRulesState: a damaged attack state in the baseline database
-// is an error naming the file (exit 3), not a silent fresh start.
+// is an error naming the file (exit 3), not a silent fresh start; the
+// plain JSON of earlier versions still loads.
 func TestCorruptRulesState(t *testing.T) {
 	dir := t.TempDir()
 	log := writeFile(t, dir, "mail.log", loginA)
@@ -239,16 +243,48 @@ func TestCorruptRulesState(t *testing.T) {
 			stateDir = args[i+1]
 		}
 	}
-	db, err := baseline.Open(filepath.Join(stateDir, baseline.FileName))
+	dbPath := filepath.Join(stateDir, baseline.FileName)
+	db, err := baseline.Open(dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveState(rulesStateName, rules.StateVersion, []byte("{not json")); err != nil {
+	saved, _, err := db.LoadState(rulesStateName)
+	db.Close()
+	if err != nil || len(saved) < 2 || saved[0] != 0x1f || saved[1] != 0x8b {
+		t.Fatalf("saved state is not gzipped: %.20q, %v", saved, err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(saved))
+	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	code, _, stderr := runMain(append([]string{"scan"}, args...)...)
-	if code != exitError || !strings.Contains(stderr, baseline.FileName) {
-		t.Errorf("corrupt state: exit %d, want %d naming %s; stderr:\n%s", code, exitError, baseline.FileName, stderr)
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		state []byte
+		want  int
+	}{
+		{"plain JSON of earlier versions", plain, exitOK},
+		{"not JSON", []byte("{not json"), exitError},
+		{"truncated gzip", saved[:len(saved)/2], exitError},
+		{"JSON and more", append(slices.Clone(plain), []byte(" {}")...), exitError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := baseline.Open(dbPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.SaveState(rulesStateName, rules.StateVersion, tt.state); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			code, _, stderr := runMain(append([]string{"scan"}, args...)...)
+			if code != tt.want || tt.want == exitError && !strings.Contains(stderr, baseline.FileName) {
+				t.Errorf("exit %d, want %d (naming %s when an error); stderr:\n%s", code, tt.want, baseline.FileName, stderr)
+			}
+		})
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -88,11 +90,36 @@ func (f *ruleFlags) saveState() error {
 	if f.db == nil || f.eng == nil {
 		return nil
 	}
-	data, err := f.eng.MarshalState()
-	if err != nil {
+	// Gzipped as it is written: under a flood the state is tens of MB
+	// of JSON (bounded by max_sources) that compresses about tenfold.
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if err := f.eng.WriteState(zw); err != nil {
 		return err
 	}
-	return f.db.SaveState(rulesStateName, rules.StateVersion, data)
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return f.db.SaveState(rulesStateName, rules.StateVersion, b.Bytes())
+}
+
+// readRulesState restores the engine's attack state from data, gzipped
+// (saveState) or plain JSON (earlier versions).
+func readRulesState(eng *rules.Engine, data []byte) error {
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		return eng.UnmarshalState(data)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("rules state: %w", err)
+	}
+	if err := eng.ReadState(zr); err != nil {
+		return err
+	}
+	if err := zr.Close(); err != nil {
+		return fmt.Errorf("rules state: %w", err)
+	}
+	return nil
 }
 
 func (f *ruleFlags) register(fs *pflag.FlagSet) {
@@ -191,7 +218,7 @@ func (f *ruleFlags) engine(persistent bool, providers []string) (eng *rules.Engi
 		if err == nil && data != nil {
 			if ver != rules.StateVersion {
 				err = fmt.Errorf("%s: rules state of version %d, this mailaudit reads %d (move the file away to start afresh)", db.Path(), ver, rules.StateVersion)
-			} else if uerr := eng.UnmarshalState(data); uerr != nil {
+			} else if uerr := readRulesState(eng, data); uerr != nil {
 				err = fmt.Errorf("%s: %w (move the file away to start afresh)", db.Path(), uerr)
 			}
 		}
