@@ -93,7 +93,10 @@ func (f *ruleFlags) saveState() error {
 	// Gzipped as it is written: under a flood the state is tens of MB
 	// of JSON (bounded by max_sources) that compresses about tenfold.
 	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
 	if err := f.eng.WriteState(zw); err != nil {
 		return err
 	}
