@@ -274,8 +274,16 @@ func campaignMessage(a *agg) string {
 			succeeded++
 		}
 	}
+	addrs := plural(len(d.Members), "address")
+	if d.NotTracked > 0 {
+		addrs = strings.Replace(addrs, " ", "+ ", 1) // more joined than are listed
+	}
+	names := plural(d.Names, "name")
+	if d.Names-d.Unnamed >= maxCampaignNames {
+		names = strings.Replace(names, " ", "+ ", 1) // the named ones are counted up to the cap
+	}
 	s := fmt.Sprintf("distributed password spray %s: %s from %s tried %s (%s, %s) over %s",
-		d.ID, plural(d.Attempts, "hostile attempt"), plural(len(d.Members), "address"), plural(d.Names, "name"),
+		d.ID, plural(d.Attempts, "hostile attempt"), addrs, names,
 		plural(d.Accounts, "real account"), plural(d.Unnamed, "unnamed attempt"),
 		human(a.f.Last.Sub(a.f.First).Round(time.Minute)))
 	if len(d.Services) > 0 {

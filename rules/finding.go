@@ -72,7 +72,8 @@ type Campaign struct {
 	// campaign.
 	Attempts int
 	// Names counts the distinct names tried; each attempt that named no
-	// user (Postfix without sasl_username) counts as one.
+	// user (Postfix without sasl_username) counts as one. At most 100,000
+	// distinct named ones are counted (the message then says "100000+").
 	Names int
 	// Accounts counts the named names that are accounts: users with a
 	// successful login (in the baseline or this run).

@@ -417,3 +417,37 @@ func TestFindingSetsCapped(t *testing.T) {
 		t.Errorf("%d of the two findings seen", seen)
 	}
 }
+
+// TestCampaignPastMembers: past the members a campaign lists
+// (MaxSources/5), later sources still count, stay in the same campaign
+// and are accused; the finding says more joined than it lists.
+func TestCampaignPastMembers(t *testing.T) {
+	e := NewEngine(DefaultConfig(), Options{})
+	e.maxSources = 50 // lists 10 members
+	const n = 200
+	var last netip.Addr
+	for i := range n {
+		last = netip.AddrFrom4([4]byte{45, 1, byte(i >> 8), byte(i)})
+		e.Observe(parse.Event{Time: t0.Add(time.Duration(i) * 10 * time.Second), Kind: parse.KindLogin,
+			Result: parse.Failure, User: fmt.Sprintf("user%d", i), HasUser: true, Addr: last, File: "mail.log", Line: i + 1}, devFR)
+	}
+	var camps []Finding
+	for _, f := range e.Flush() {
+		if f.Rule == RuleSprayCampaign {
+			camps = append(camps, f)
+		}
+	}
+	if len(camps) != 1 {
+		t.Fatalf("%d campaign findings, want 1: %+v", len(camps), camps)
+	}
+	c := camps[0]
+	if c.Count != n || len(c.Campaign.Members) != 10 || c.Campaign.NotTracked != n-10 {
+		t.Errorf("count %d, members %d, not tracked %d; want %d, 10, %d", c.Count, len(c.Campaign.Members), c.Campaign.NotTracked, n, n-10)
+	}
+	if !strings.Contains(c.Message, "from 10+ addresses") {
+		t.Errorf("message does not say more joined than listed: %s", c.Message)
+	}
+	if e.accusedAt(last, t0.Add(n*10*time.Second)) == nil {
+		t.Error("a source beyond the listed members is not accused")
+	}
+}
