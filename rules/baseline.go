@@ -265,7 +265,10 @@ func (s *devSet) find(d Device) (int, int) {
 		return -1, 0
 	}
 	for i := 0; i < len(s.packed); {
-		n, w := binary.Uvarint(s.packed[i+1:])
+		n, w := uint64(s.packed[i+1]), 1 // values are short: one length byte
+		if n >= 0x80 {
+			n, w = binary.Uvarint(s.packed[i+1:])
+		}
 		start := i + 1 + w
 		end := start + int(n)
 		if s.packed[i] == code && string(s.packed[start:end]) == d.Value {
