@@ -96,21 +96,21 @@ ON CONFLICT (user, kind, value) DO UPDATE SET
 
 // DB is a baseline database. Close it when done.
 type DB struct {
-	mu       sync.Mutex
-	db       *sql.DB
-	path     string
-	batch    int              // batchSize, smaller in tests
-	pending  map[rowKey]*seen // learned, not yet written
-	known    map[rowKey]struct{}
-	users    map[string]struct{}   // users known to have rows
+	mu      sync.Mutex
+	db      *sql.DB
+	path    string
+	batch   int              // batchSize, smaller in tests
+	pending map[rowKey]*seen // learned, not yet written
+	known   map[rowKey]struct{}
+	users   map[string]struct{} // users known to have rows
 	// allUsers says users holds every user with rows (they were few
 	// enough to load at once): a name not in it has none, without a
 	// query. Attacker-chosen names are asked about by the million.
 	allUsers    bool
-	usersLoaded bool // loadUsers ran since the last reset
-	noUsers  map[string]struct{}   // users known to have none (until Learn)
-	anyKnown map[rules.Device]bool // KnownAnywhere answers
-	stats    map[string]*userStats // Since answers, kept current by Learn
+	usersLoaded bool                  // loadUsers ran since the last reset
+	noUsers     map[string]struct{}   // users known to have none (until Learn)
+	anyKnown    map[rules.Device]bool // KnownAnywhere answers
+	stats       map[string]*userStats // Since answers, kept current by Learn
 }
 
 // userStats is what Since reports for one user.
