@@ -18,7 +18,23 @@ import (
 // (severity, rule, user, address or "N addresses", first–last, count) and
 // below it, indented, the whole message, the addresses, the origin, any
 // further field of the finding, and the evidence, wrapped to the page
-// width. Nothing is cut.
+// width. Nothing is cut, except that a list (addresses, evidence, the
+// lines of a list of objects such as campaign members) shows at most
+// blockListLimit values and says how many more --format json has.
+
+// blockListLimit is the most values a finding block shows of one list:
+// the rules' default max_addresses, so that only a campaign's member list
+// (every member, by contract) is ever cut.
+const blockListLimit = 100
+
+// blockList joins up to blockListLimit sanitized values with spaces and
+// says how many more there are: "a b c (+4 more, all in --format json)".
+func blockList(vals []string) string {
+	if len(vals) <= blockListLimit {
+		return capList(vals, len(vals))
+	}
+	return capList(vals[:blockListLimit], blockListLimit) + fmt.Sprintf(" (+%d more, all in --format json)", len(vals)-blockListLimit)
+}
 
 // jsonField is one key of a JSON object and its raw value, in order.
 type jsonField struct {
@@ -216,8 +232,11 @@ func appendFieldLines(lines []blockLine, label string, raw json.RawMessage) []bl
 		// A list of objects, or of phrases: one line each.
 		if json.Unmarshal(raw, &items) == nil && len(items) > 0 &&
 			(bytes.HasPrefix(bytes.TrimSpace(items[0]), []byte("{")) || strings.Contains(rawText(raw), "  ") || slices.ContainsFunc(items, func(it json.RawMessage) bool { return strings.Contains(rawText(it), " ") })) {
-			for _, it := range items {
+			for _, it := range items[:min(len(items), blockListLimit)] {
 				lines = append(lines, blockLine{label, textValue(it)})
+			}
+			if more := len(items) - blockListLimit; more > 0 {
+				lines = append(lines, blockLine{label, fmt.Sprintf("%d more (all in --format json)", more)})
 			}
 			return lines
 		}
@@ -264,7 +283,7 @@ func newFindingBlock(f rules.Finding) findingBlock {
 		b.lines = append(b.lines, blockLine{"", Sanitize(f.Message)})
 	}
 	if f.RemoteIP == "" && len(f.Addresses) > 1 {
-		b.lines = append(b.lines, blockLine{"addresses", capList(f.Addresses, len(f.Addresses))})
+		b.lines = append(b.lines, blockLine{"addresses", blockList(f.Addresses)})
 	}
 	if !f.Origin.IsZero() {
 		o := originCell(f.Origin)
@@ -282,7 +301,7 @@ func newFindingBlock(f rules.Finding) findingBlock {
 		}
 	}
 	if len(f.Evidence) > 0 {
-		b.lines = append(b.lines, blockLine{"evidence", capList(f.Evidence, len(f.Evidence))})
+		b.lines = append(b.lines, blockLine{"evidence", blockList(f.Evidence)})
 	}
 	return b
 }

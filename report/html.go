@@ -145,13 +145,7 @@ func WriteScanHTML(w io.Writer, s *Summary, findings []rules.Finding) error {
 }
 
 // failedAttempts sums the failed attempts of every address.
-func failedAttempts(s *Summary) int64 {
-	var n int64
-	for _, f := range s.Failures() {
-		n += f.Count
-	}
-	return n
-}
+func failedAttempts(s *Summary) int64 { return s.FailedAttempts() }
 
 // Colours of the chart series.
 const (
@@ -227,12 +221,12 @@ func writeCountries(p *htmlPage, s *Summary) {
 		}
 		return by[c]
 	}
-	for _, l := range s.Logins() {
+	for l := range s.AllLogins() {
 		if c := l.Origin.Country; c != "" {
 			get(c).logins += l.Count
 		}
 	}
-	for _, f := range s.Failures() {
+	for f := range s.AllFailures() {
 		if c := f.Origin.Country; c != "" {
 			get(c).failures += f.Count
 		}

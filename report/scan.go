@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,14 +115,12 @@ func WriteScanTable(w io.Writer, f Format, table string, s *Summary, findings []
 		if f == CSV {
 			return writeJSONRowsCSV(w, zero, rows)
 		}
-		var b []byte
-		for _, r := range rows {
-			b = append(append(b[:0], r...), '\n')
-			if _, err := w.Write(b); err != nil {
-				return err
-			}
+		bw := &bufWriter{w: w, buf: make([]byte, 0, flushAt+4096)}
+		for r := range rows {
+			bw.buf = append(append(bw.buf, r...), '\n')
+			bw.maybeFlush()
 		}
-		return nil
+		return bw.flush()
 	}
 	return fmt.Errorf("unknown format %q (want %s)", string(f), formatList(Formats()))
 }
@@ -140,33 +140,47 @@ func scanSection(table string) func(io.Writer, *Summary) error {
 	return writeTotalsTable
 }
 
-// scanRows returns the JSON rows of a summary table, and a row of zero
-// values that names its keys.
-func scanRows(table string, s *Summary) (zero []byte, rows [][]byte) {
+// scanRows returns the JSON rows of a summary table, one at a time (the
+// slice is reused: valid until the next), and a row of zero values that
+// names its keys.
+func scanRows(table string, s *Summary) (zero []byte, rows iter.Seq[[]byte]) {
+	var b []byte
 	switch table {
 	case TableLogins:
-		for _, l := range s.Logins() {
-			rows = append(rows, appendLogin(nil, l))
+		return appendLogin(nil, Login{}), func(yield func([]byte) bool) {
+			for l := range s.AllLogins() {
+				if b = appendLogin(b[:0], l); !yield(b) {
+					return
+				}
+			}
 		}
-		return appendLogin(nil, Login{}), rows
 	case TableFailures:
-		for _, r := range s.Failures() {
-			rows = append(rows, appendFailure(nil, r))
+		return appendFailure(nil, AddressFailures{}), func(yield func([]byte) bool) {
+			for r := range s.AllFailures() {
+				if b = appendFailure(b[:0], r); !yield(b) {
+					return
+				}
+			}
 		}
-		return appendFailure(nil, AddressFailures{}), rows
 	case TableIntermediaries:
-		for _, r := range s.Intermediaries() {
-			rows = append(rows, appendIntermediary(nil, r))
+		return appendIntermediary(nil, Intermediary{}), func(yield func([]byte) bool) {
+			for _, r := range s.Intermediaries() {
+				if b = appendIntermediary(b[:0], r); !yield(b) {
+					return
+				}
+			}
 		}
-		return appendIntermediary(nil, Intermediary{}), rows
 	case TableMalformed:
-		m, _ := s.Malformed()
-		for _, r := range m {
-			rows = append(rows, appendMalformed(nil, r))
+		return appendMalformed(nil, Malformed{}), func(yield func([]byte) bool) {
+			m, _ := s.Malformed()
+			for _, r := range m {
+				if b = appendMalformed(b[:0], r); !yield(b) {
+					return
+				}
+			}
 		}
-		return appendMalformed(nil, Malformed{}), rows
 	}
-	return appendTotals(nil, Totals{}), [][]byte{appendTotals(nil, s.Totals())}
+	return appendTotals(nil, Totals{}), func(yield func([]byte) bool) { yield(appendTotals(nil, s.Totals())) }
 }
 
 // flattenCSV turns one JSON object into CSV columns and cells: origin
@@ -224,10 +238,10 @@ func originCSVFromJSON(raw []byte) []string {
 
 // writeJSONRowsCSV writes JSON rows as one CSV table; zero names the
 // columns.
-func writeJSONRowsCSV(w io.Writer, zero []byte, rows [][]byte) error {
+func writeJSONRowsCSV(w io.Writer, zero []byte, rows iter.Seq[[]byte]) error {
 	header, _ := flattenCSV("", zero)
 	return writeCSV(w, header, func(yield func([]string) bool) {
-		for _, r := range rows {
+		for r := range rows {
 			_, cells := flattenCSV("", r)
 			if !yield(cells) {
 				return
@@ -263,8 +277,12 @@ func none(w io.Writer) error {
 }
 
 func writeIntermediariesTable(w io.Writer, s *Summary) error {
-	rows := s.Intermediaries()
-	if err := writeTitle(w, "Cloud intermediaries: mailboxes accessed through a cloud service holding the user's credentials (not the user's own device)"); err != nil {
+	rows, users, shown := topIntermediaryUsers(s.Intermediaries(), tableUserLimit)
+	title := "Cloud intermediaries: mailboxes accessed through a cloud service holding the user's credentials (not the user's own device)"
+	if shown < users {
+		title = fmt.Sprintf("Cloud intermediaries: mailboxes accessed through a cloud service holding the user's credentials (not the user's own device; top %d of %d users by logins, all in --format json)", shown, users)
+	}
+	if err := writeTitle(w, title); err != nil {
 		return err
 	}
 	if len(rows) == 0 {
@@ -292,6 +310,36 @@ func writeIntermediariesTable(w io.Writer, s *Summary) error {
 	return renderTable(w, []string{"user", "intermediary", "logins", "first – last", "addresses", "network"}, out, []int{2})
 }
 
+// topIntermediaryUsers returns the rows (sorted by user) of the limit
+// users with the most logins through intermediaries, the first by name
+// among equals, in their order; and how many users there are and are
+// shown.
+func topIntermediaryUsers(rows []Intermediary, limit int) (top []Intermediary, users, shown int) {
+	type run struct {
+		start, end int
+		total      int64
+	}
+	var runs []run
+	for i, r := range rows {
+		if i == 0 || r.User != rows[i-1].User || r.HasUser != rows[i-1].HasUser {
+			runs = append(runs, run{start: i, end: i})
+		}
+		runs[len(runs)-1].end = i + 1
+		runs[len(runs)-1].total += r.Count
+	}
+	users = len(runs)
+	if users <= limit {
+		return rows, users, users
+	}
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Or(cmp.Compare(b.total, a.total), cmp.Compare(a.start, b.start)) })
+	runs = runs[:limit]
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.start, b.start) })
+	for _, r := range runs {
+		top = append(top, rows[r.start:r.end]...)
+	}
+	return top, users, limit
+}
+
 // spanCell is a first–last pair for a table: the last without its date
 // when it is the same day, one time when they are equal, "-" when unknown.
 func spanCell(first, last time.Time) string {
@@ -311,14 +359,27 @@ func networkCell(asn uint32, org, country string) string {
 }
 
 func writeLoginsTable(w io.Writer, s *Summary) error {
-	if err := writeTitle(w, "Logins per user and address (own devices and other networks; intermediaries are listed above)"); err != nil {
+	rows, users, shown := s.tableLogins(tableUserLimit, tableAddressLimit)
+	title := "Logins per user and address (own devices and other networks; intermediaries are listed above)"
+	switch {
+	case shown < users:
+		title = fmt.Sprintf("Logins per user and address (top %d of %d users by logins, all in --format json; own devices and other networks; intermediaries are listed above)", shown, users)
+	case slices.ContainsFunc(rows, func(r loginRow) bool { return r.more > 0 }):
+		title = fmt.Sprintf("Logins per user and address (at most %d addresses per user, all in --format json; own devices and other networks; intermediaries are listed above)", tableAddressLimit)
+	}
+	if err := writeTitle(w, title); err != nil {
 		return err
 	}
 	var out [][]string
-	for _, l := range s.Logins() {
-		if l.Origin.Class == "intermediary" {
+	for _, r := range rows {
+		if r.more > 0 {
+			out = append(out, []string{
+				tableUser(r.User, r.HasUser), fmt.Sprintf("(+%d more addresses)", r.more), strconv.FormatInt(r.Count, 10),
+				spanCell(r.First, r.Last), "-", "-", "-", "-",
+			})
 			continue
 		}
+		l := r.Login
 		count := strconv.FormatInt(l.Count, 10)
 		if l.Refused > 0 {
 			count += fmt.Sprintf(" (%d refused)", l.Refused)
@@ -336,18 +397,21 @@ func writeLoginsTable(w io.Writer, s *Summary) error {
 }
 
 func writeFailuresTable(w io.Writer, s *Summary) error {
-	rows := s.Failures()
-	title := fmt.Sprintf("Failed logins and probes per address (%d addresses; probes are connections without a login attempt, not failures)", len(rows))
-	if len(rows) > tableFailureLimit {
-		title = fmt.Sprintf("Failed logins and probes per address (top %d of %d addresses, all in --format json; probes are connections without a login attempt, not failures)", tableFailureLimit, len(rows))
+	n := s.FailureAddresses()
+	title := fmt.Sprintf("Failed logins and probes per address (%d addresses; probes are connections without a login attempt, not failures)", n)
+	if n > tableFailureLimit {
+		title = fmt.Sprintf("Failed logins and probes per address (top %d of %d addresses, all in --format json; probes are connections without a login attempt, not failures)", tableFailureLimit, n)
+	}
+	if d := s.FailuresNotTracked(); d > 0 {
+		title = fmt.Sprintf("Failed logins and probes per address (top %d of %d addresses tracked, all of these in --format json; %d addresses with the fewest failures not tracked, counted in the totals only; probes are connections without a login attempt, not failures)", min(tableFailureLimit, n), n, d)
 	}
 	if err := writeTitle(w, title); err != nil {
 		return err
 	}
-	if len(rows) == 0 {
+	if n == 0 {
 		return none(w)
 	}
-	rows = rows[:min(len(rows), tableFailureLimit)]
+	rows := s.topFailures(tableFailureLimit)
 	out := make([][]string, 0, len(rows))
 	for _, r := range rows {
 		ex := make([]string, len(r.UserExamples))

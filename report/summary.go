@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"hash/maphash"
+	"iter"
 	"maps"
 	"net/netip"
 	"slices"
@@ -23,9 +24,22 @@ const (
 	MalformedLimit = 100
 	// AddressExampleLimit is how many addresses an intermediary row lists.
 	AddressExampleLimit = 5
+	// FailureAddressLimit is how many failing addresses a Summary tracks
+	// at once. When a new address would exceed it, the quarter with the
+	// fewest failed attempts (the least recently seen first among equals)
+	// is dropped and counted ([Summary.FailuresNotTracked]): attacker-chosen
+	// addresses cannot grow the memory without bound. Totals and the
+	// hourly counts stay exact.
+	FailureAddressLimit = 100_000
 	// tableMalformedLimit and tableFailureLimit cap the table sections.
 	tableMalformedLimit = 20
 	tableFailureLimit   = 50
+	// tableUserLimit is how many users the logins and intermediaries
+	// tables show (those with the most logins), tableAddressLimit how
+	// many addresses of one user the logins table shows (the most used);
+	// --format json has every row.
+	tableUserLimit    = 200
+	tableAddressLimit = 20
 )
 
 // A Summary accumulates what `mailaudit scan` shows a person: logins per
@@ -63,16 +77,61 @@ type Summary struct {
 	pairs          map[pairKey]*pairStat
 	fails          map[addrKey]*failStat
 	seed           maphash.Seed
+	// origins holds each distinct Origin once (index 0 the zero Origin);
+	// the per-pair and per-address stats keep an index into it.
+	origins   []ipranges.Origin
+	originIdx map[originKey]uint32
+	// failLimit is FailureAddressLimit (smaller in tests); failsDropped
+	// counts the addresses dropped, failedAttempts every failed attempt.
+	failLimit      int
+	failsDropped   int64
+	failedAttempts int64
 }
 
 // NewSummary returns an empty Summary.
 func NewSummary() *Summary {
 	return &Summary{
-		pairs: make(map[pairKey]*pairStat),
-		fails: make(map[addrKey]*failStat),
-		hours: make(map[int64]*HourCounts),
-		seed:  maphash.MakeSeed(),
+		pairs:     make(map[pairKey]*pairStat),
+		fails:     make(map[addrKey]*failStat),
+		hours:     make(map[int64]*HourCounts),
+		seed:      maphash.MakeSeed(),
+		origins:   []ipranges.Origin{{}},
+		originIdx: make(map[originKey]uint32),
+		failLimit: FailureAddressLimit,
 	}
+}
+
+// originKey identifies an Origin for interning: its fields, its first
+// label, and when it has more, where they are stored (the classifier
+// answers an address from its cache with the same slice).
+type originKey struct {
+	class, provider, product, confidence, asOrg, country string
+	asn                                                  uint32
+	labels                                               int
+	first                                                ipranges.Label
+	rest                                                 *ipranges.Label
+}
+
+// origin returns the index of o in s.origins, adding it when new.
+func (s *Summary) origin(o ipranges.Origin) uint32 {
+	if o.IsZero() {
+		return 0
+	}
+	k := originKey{class: string(o.Class), provider: o.Provider, product: o.Product, confidence: string(o.Confidence),
+		asOrg: o.ASOrg, country: o.Country, asn: o.ASN, labels: len(o.Labels)}
+	if len(o.Labels) > 0 {
+		k.first = o.Labels[0]
+	}
+	if len(o.Labels) > 1 {
+		k.rest = &o.Labels[1]
+	}
+	if i, ok := s.originIdx[k]; ok {
+		return i
+	}
+	i := uint32(len(s.origins))
+	s.origins = append(s.origins, o)
+	s.originIdx[k] = i
+	return i
 }
 
 // addrKey identifies a remote address: the parsed address (IPv4-mapped
@@ -153,20 +212,65 @@ func (s *span) merge(o span) {
 }
 
 type pairStat struct {
+	key            pairKey
 	count, refused int64
 	span
 	services uint8
-	tls      uint8 // bit 1<<TLS value
-	origin   ipranges.Origin
+	tls      uint8  // bit 1<<TLS value
+	origin   uint32 // index into Summary.origins
 }
 
 type failStat struct {
+	key                   addrKey
 	count, events, probes int64
 	span
 	services uint8
-	users    map[uint64]struct{}
+	origin   uint32 // index into Summary.origins
+	users    userSet
 	examples []string
-	origin   ipranges.Origin
+}
+
+// userSet is the set of the 64-bit hashes of the users tried from one
+// address: a short list while it is small (most addresses try few
+// names), a map beyond.
+type userSet struct {
+	few  []uint64
+	many map[uint64]struct{}
+}
+
+// userSetList is how many hashes a userSet keeps in its list.
+const userSetList = 8
+
+// add adds h and reports whether it was new.
+func (u *userSet) add(h uint64) bool {
+	if u.many != nil {
+		if _, ok := u.many[h]; ok {
+			return false
+		}
+		u.many[h] = struct{}{}
+		return true
+	}
+	if slices.Contains(u.few, h) {
+		return false
+	}
+	if len(u.few) < userSetList {
+		u.few = append(u.few, h)
+		return true
+	}
+	u.many = make(map[uint64]struct{}, 2*userSetList)
+	for _, x := range u.few {
+		u.many[x] = struct{}{}
+	}
+	u.few = nil
+	u.many[h] = struct{}{}
+	return true
+}
+
+func (u *userSet) len() int {
+	if u.many != nil {
+		return len(u.many)
+	}
+	return len(u.few)
 }
 
 // Add counts one event and the origin of its address. Successful login and
@@ -302,7 +406,7 @@ func (s *Summary) addLogin(ev parse.Event, o ipranges.Origin) {
 		// Clone: the strings may share memory with a large line buffer.
 		key.user = strings.Clone(key.user)
 		key.addr.text = strings.Clone(key.addr.text)
-		p = &pairStat{}
+		p = &pairStat{key: key}
 		s.pairs[key] = p
 	}
 	p.count++
@@ -312,23 +416,29 @@ func (s *Summary) addLogin(ev parse.Event, o ipranges.Origin) {
 	p.span.add(ev.Time)
 	p.services |= serviceBit(ev.Service)
 	p.tls |= 1 << (ev.TLS & 3)
-	if p.origin.IsZero() {
-		p.origin = o
+	if p.origin == 0 {
+		p.origin = s.origin(o)
 	}
 }
 
 func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin, probe bool) {
+	if !probe {
+		s.failedAttempts += int64(max(ev.Attempts, 1))
+	}
 	key := keyOf(ev)
 	f := s.fails[key]
 	if f == nil {
+		if len(s.fails) >= s.failLimit {
+			s.dropFailures()
+		}
 		key.text = strings.Clone(key.text)
-		f = &failStat{users: make(map[uint64]struct{})}
+		f = &failStat{key: key}
 		s.fails[key] = f
 	}
 	f.span.add(ev.Time)
 	f.services |= serviceBit(ev.Service)
-	if f.origin.IsZero() {
-		f.origin = o
+	if f.origin == 0 {
+		f.origin = s.origin(o)
 	}
 	if probe {
 		f.probes++
@@ -338,15 +448,34 @@ func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin, probe bool) {
 	f.count += int64(max(ev.Attempts, 1))
 	// user=<> names no user: it is not one of the users tried.
 	if ev.HasUser && ev.User != "" {
-		h := maphash.String(s.seed, ev.User)
-		if _, seen := f.users[h]; !seen {
-			f.users[h] = struct{}{}
-			if len(f.examples) < UserExampleLimit {
-				f.examples = append(f.examples, strings.Clone(ev.User))
-			}
+		if f.users.add(maphash.String(s.seed, ev.User)) && len(f.examples) < UserExampleLimit {
+			f.examples = append(f.examples, strings.Clone(ev.User))
 		}
 	}
 }
+
+// dropFailures drops the quarter of the failing addresses with the
+// fewest failed attempts, then the fewest probes, the least recently seen
+// first among equals, and counts them in failsDropped.
+func (s *Summary) dropFailures() {
+	all := make([]*failStat, 0, len(s.fails))
+	for _, f := range s.fails {
+		all = append(all, f)
+	}
+	slices.SortFunc(all, func(a, b *failStat) int {
+		return cmp.Or(cmp.Compare(a.count, b.count), cmp.Compare(a.probes, b.probes),
+			a.last.Compare(b.last), a.key.compare(b.key))
+	})
+	for _, f := range all[:max(len(all)/4, 1)] {
+		delete(s.fails, f.key)
+		s.failsDropped++
+	}
+}
+
+// FailuresNotTracked returns how many failing addresses were dropped from
+// the per-address failures to keep at most [FailureAddressLimit] (see
+// there); an address seen again after it was dropped counts anew.
+func (s *Summary) FailuresNotTracked() int64 { return s.failsDropped }
 
 // AddMalformed counts one malformed line; ev has File, Line, Program and
 // Reason set. The first [MalformedLimit] are kept for display.
@@ -383,34 +512,43 @@ type Login struct {
 
 // Logins returns every (user, address) pair with a successful login,
 // intermediaries included, sorted by user, then count (most first), then
-// address.
-func (s *Summary) Logins() []Login {
-	type kv struct {
-		k pairKey
-		p *pairStat
+// address. AllLogins yields the same without holding them all.
+func (s *Summary) Logins() []Login { return slices.Collect(s.AllLogins()) }
+
+// AllLogins yields what Logins returns, one at a time: only the order is
+// held, not every Login at once.
+func (s *Summary) AllLogins() iter.Seq[Login] {
+	return func(yield func(Login) bool) {
+		for _, p := range s.sortedPairs() {
+			if !yield(s.login(p)) {
+				return
+			}
+		}
 	}
-	pairs := make([]kv, 0, len(s.pairs))
-	for k, p := range s.pairs {
-		pairs = append(pairs, kv{k, p})
+}
+
+// sortedPairs returns the pairs in the order of Logins.
+func (s *Summary) sortedPairs() []*pairStat {
+	pairs := slices.Collect(maps.Values(s.pairs))
+	slices.SortFunc(pairs, comparePairs)
+	return pairs
+}
+
+func comparePairs(a, b *pairStat) int {
+	return cmp.Or(
+		strings.Compare(a.key.user, b.key.user),
+		compareBool(a.key.hasUser, b.key.hasUser),
+		cmp.Compare(b.count, a.count),
+		a.key.addr.compare(b.key.addr),
+	)
+}
+
+func (s *Summary) login(p *pairStat) Login {
+	return Login{
+		User: p.key.user, HasUser: p.key.hasUser, RemoteIP: p.key.addr.String(),
+		Count: p.count, Refused: p.refused, First: p.first, Last: p.last,
+		Services: services(p.services), TLS: tlsVerdict(p.tls), Origin: s.origins[p.origin],
 	}
-	slices.SortFunc(pairs, func(a, b kv) int {
-		return cmp.Or(
-			strings.Compare(a.k.user, b.k.user),
-			compareBool(a.k.hasUser, b.k.hasUser),
-			cmp.Compare(b.p.count, a.p.count),
-			a.k.addr.compare(b.k.addr),
-		)
-	})
-	out := make([]Login, 0, len(pairs))
-	for _, kp := range pairs {
-		k, p := kp.k, kp.p
-		out = append(out, Login{
-			User: k.user, HasUser: k.hasUser, RemoteIP: k.addr.String(),
-			Count: p.count, Refused: p.refused, First: p.first, Last: p.last,
-			Services: services(p.services), TLS: tlsVerdict(p.tls), Origin: p.origin,
-		})
-	}
-	return out
 }
 
 func compareBool(a, b bool) int {
@@ -467,54 +605,49 @@ func (s *Summary) Intermediaries() []Intermediary {
 		hasUser           bool
 		provider, product string
 	}
-	type acc struct {
-		Intermediary
-		addrs []Login
-		orgs  map[uint32]string
-	}
-	groups := make(map[key]*acc)
-	for _, l := range s.Logins() {
-		if l.Origin.Class != ipranges.Intermediary {
+	groups := make(map[key][]*pairStat)
+	for _, p := range s.pairs {
+		o := &s.origins[p.origin]
+		if o.Class != ipranges.Intermediary {
 			continue
 		}
-		k := key{l.User, l.HasUser, l.Origin.Provider, l.Origin.Product}
-		g := groups[k]
-		if g == nil {
-			g = &acc{Intermediary: Intermediary{User: l.User, HasUser: l.HasUser,
-				Provider: l.Origin.Provider, Product: l.Origin.Product}, orgs: map[uint32]string{}}
-			groups[k] = g
-		}
-		g.Count += l.Count
-		sp := span{g.First, g.Last}
-		sp.merge(span{l.First, l.Last})
-		g.First, g.Last = sp.first, sp.last
-		g.addrs = append(g.addrs, l)
-		if c := l.Origin.Country; c != "" && !slices.Contains(g.Countries, c) {
-			g.Countries = append(g.Countries, c)
-		}
-		if a := l.Origin.ASN; a != 0 {
-			if _, ok := g.orgs[a]; !ok || g.orgs[a] == "" {
-				g.orgs[a] = l.Origin.ASOrg
-			}
-		}
+		k := key{p.key.user, p.key.hasUser, o.Provider, o.Product}
+		groups[k] = append(groups[k], p)
 	}
 	out := make([]Intermediary, 0, len(groups))
-	for _, g := range groups {
-		// Logins() is sorted by count within a user: keep that order.
-		slices.SortStableFunc(g.addrs, func(a, b Login) int { return cmp.Compare(b.Count, a.Count) })
-		g.AddressCount = len(g.addrs)
-		for _, l := range g.addrs[:min(len(g.addrs), AddressExampleLimit)] {
-			g.Addresses = append(g.Addresses, l.RemoteIP)
+	for k, ps := range groups {
+		// Most used first, as in Logins within a user.
+		slices.SortFunc(ps, comparePairs)
+		g := Intermediary{User: k.user, HasUser: k.hasUser, Provider: k.provider, Product: k.product}
+		orgs := map[uint32]string{}
+		var sp span
+		for _, p := range ps {
+			o := &s.origins[p.origin]
+			g.Count += p.count
+			sp.merge(p.span)
+			if c := o.Country; c != "" && !slices.Contains(g.Countries, c) {
+				g.Countries = append(g.Countries, c)
+			}
+			if a := o.ASN; a != 0 {
+				if _, ok := orgs[a]; !ok || orgs[a] == "" {
+					orgs[a] = o.ASOrg
+				}
+			}
+		}
+		g.First, g.Last = sp.first, sp.last
+		g.AddressCount = len(ps)
+		for _, p := range ps[:min(len(ps), AddressExampleLimit)] {
+			g.Addresses = append(g.Addresses, p.key.addr.String())
 		}
 		slices.Sort(g.Countries)
-		for a := range g.orgs {
+		for a := range orgs {
 			g.ASNs = append(g.ASNs, a)
 		}
 		slices.Sort(g.ASNs)
 		for _, a := range g.ASNs {
-			g.ASOrgs = append(g.ASOrgs, g.orgs[a])
+			g.ASOrgs = append(g.ASOrgs, orgs[a])
 		}
-		out = append(out, g.Intermediary)
+		out = append(out, g)
 	}
 	slices.SortFunc(out, func(a, b Intermediary) int {
 		return cmp.Or(
@@ -549,29 +682,72 @@ type AddressFailures struct {
 }
 
 // Failures returns the failures and probes per address, sorted by count
-// (most first), then probes (most first), then address.
-func (s *Summary) Failures() []AddressFailures {
-	type kv struct {
-		k addrKey
-		f *failStat
+// (most first), then probes (most first), then address. AllFailures
+// yields the same without holding them all.
+func (s *Summary) Failures() []AddressFailures { return slices.Collect(s.AllFailures()) }
+
+// AllFailures yields what Failures returns, one at a time.
+func (s *Summary) AllFailures() iter.Seq[AddressFailures] {
+	return func(yield func(AddressFailures) bool) {
+		for _, f := range s.sortedFails() {
+			if !yield(s.failure(f)) {
+				return
+			}
+		}
 	}
-	fails := make([]kv, 0, len(s.fails))
-	for k, f := range s.fails {
-		fails = append(fails, kv{k, f})
+}
+
+// FailureAddresses returns the number of failing addresses tracked: the
+// length of Failures.
+func (s *Summary) FailureAddresses() int { return len(s.fails) }
+
+// FailedAttempts returns the number of failed attempts of every address,
+// those no longer tracked included.
+func (s *Summary) FailedAttempts() int64 { return s.failedAttempts }
+
+func (s *Summary) sortedFails() []*failStat {
+	fails := slices.Collect(maps.Values(s.fails))
+	slices.SortFunc(fails, compareFails)
+	return fails
+}
+
+func compareFails(a, b *failStat) int {
+	return cmp.Or(cmp.Compare(b.count, a.count), cmp.Compare(b.probes, a.probes), a.key.compare(b.key))
+}
+
+// topFailures returns the first n rows of Failures.
+func (s *Summary) topFailures(n int) []AddressFailures {
+	if n >= len(s.fails) {
+		return s.Failures()
 	}
-	slices.SortFunc(fails, func(a, b kv) int {
-		return cmp.Or(cmp.Compare(b.f.count, a.f.count), cmp.Compare(b.f.probes, a.f.probes), a.k.compare(b.k))
-	})
-	out := make([]AddressFailures, 0, len(fails))
-	for _, kf := range fails {
-		k, f := kf.k, kf.f
-		out = append(out, AddressFailures{
-			RemoteIP: k.String(), Count: f.count, Events: f.events, Probes: f.probes, First: f.first, Last: f.last,
-			Users: len(f.users), UserExamples: slices.Clone(f.examples),
-			Services: services(f.services), Origin: f.origin,
-		})
+	if n <= 0 {
+		return nil
+	}
+	// A bounded selection: the n first in the order of Failures.
+	top := make([]*failStat, 0, n+1)
+	for _, f := range s.fails {
+		if len(top) == n && compareFails(f, top[n-1]) >= 0 {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(top, f, compareFails)
+		top = slices.Insert(top, i, f)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	out := make([]AddressFailures, len(top))
+	for i, f := range top {
+		out[i] = s.failure(f)
 	}
 	return out
+}
+
+func (s *Summary) failure(f *failStat) AddressFailures {
+	return AddressFailures{
+		RemoteIP: f.key.String(), Count: f.count, Events: f.events, Probes: f.probes, First: f.first, Last: f.last,
+		Users: f.users.len(), UserExamples: slices.Clone(f.examples),
+		Services: services(f.services), Origin: s.origins[f.origin],
+	}
 }
 
 // Malformed is one malformed line.
@@ -625,4 +801,64 @@ func (s *Summary) Totals() Totals {
 		Logins: rc(int(parse.KindLogin)), SASL: rc(int(parse.KindSASL)),
 		AuthDetails: rc(int(parse.KindAuth)), Other: rc(0),
 	}
+}
+
+// loginRow is a row of the logins table: a Login, or, when more > 0, the
+// logins of a user's more addresses not shown (User, HasUser, Count,
+// First and Last set).
+type loginRow struct {
+	Login
+	more int
+}
+
+// tableLogins returns the rows of the logins table (intermediaries left
+// out): when more than userLimit users logged in, only the userLimit with
+// the most logins (the first by name among equals), in the order of
+// Logins; of each user at most addrLimit addresses, the rest summed in
+// one row. It returns how many users logged in and how many are shown.
+func (s *Summary) tableLogins(userLimit, addrLimit int) (rows []loginRow, users, shown int) {
+	pairs := make([]*pairStat, 0, len(s.pairs))
+	for _, p := range s.pairs {
+		if s.origins[p.origin].Class != ipranges.Intermediary {
+			pairs = append(pairs, p)
+		}
+	}
+	slices.SortFunc(pairs, comparePairs)
+	// runs are the pairs of each user: pairs[start:end].
+	type run struct {
+		start, end int
+		total      int64
+	}
+	var runs []run
+	for i, p := range pairs {
+		if i == 0 || p.key.user != pairs[i-1].key.user || p.key.hasUser != pairs[i-1].key.hasUser {
+			runs = append(runs, run{start: i, end: i})
+		}
+		r := &runs[len(runs)-1]
+		r.end = i + 1
+		r.total += p.count
+	}
+	users = len(runs)
+	if users > userLimit {
+		slices.SortFunc(runs, func(a, b run) int { return cmp.Or(cmp.Compare(b.total, a.total), cmp.Compare(a.start, b.start)) })
+		runs = runs[:userLimit]
+		slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.start, b.start) })
+	}
+	for _, r := range runs {
+		ps := pairs[r.start:r.end]
+		for _, p := range ps[:min(len(ps), addrLimit)] {
+			rows = append(rows, loginRow{Login: s.login(p)})
+		}
+		if rest := ps[min(len(ps), addrLimit):]; len(rest) > 0 {
+			m := loginRow{Login: Login{User: rest[0].key.user, HasUser: rest[0].key.hasUser}, more: len(rest)}
+			var sp span
+			for _, p := range rest {
+				m.Count += p.count
+				sp.merge(p.span)
+			}
+			m.First, m.Last = sp.first, sp.last
+			rows = append(rows, m)
+		}
+	}
+	return rows, users, len(runs)
 }

@@ -15,25 +15,27 @@ func appendSummary(bw *bufWriter, s *Summary) {
 	}
 	b = endList(b, len(inter) > 0)
 	b = append(b, `,`+"\n"+`"logins": [`...)
-	logins := s.Logins()
-	for i, l := range logins {
+	i := 0
+	for l := range s.AllLogins() {
 		b = sep(b, i)
+		i++
 		b = appendLogin(b, l)
 		bw.buf = b
 		bw.maybeFlush()
 		b = bw.buf
 	}
-	b = endList(b, len(logins) > 0)
+	b = endList(b, i > 0)
 	b = append(b, `,`+"\n"+`"failures": [`...)
-	fails := s.Failures()
-	for i, f := range fails {
+	i = 0
+	for f := range s.AllFailures() {
 		b = sep(b, i)
+		i++
 		b = appendFailure(b, f)
 		bw.buf = b
 		bw.maybeFlush()
 		b = bw.buf
 	}
-	b = endList(b, len(fails) > 0)
+	b = endList(b, i > 0)
 	mal, total := s.Malformed()
 	b = append(b, `,`+"\n"+`"malformed": {"total":`...)
 	b = appendInt(b, total)

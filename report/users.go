@@ -321,7 +321,7 @@ func WriteUsers(w io.Writer, f Format, rows []UserRow, title string) error {
 		for i, r := range rows {
 			js[i] = appendUserRow(nil, r)
 		}
-		return writeJSONRowsCSV(w, appendUserRow(nil, UserRow{}), js)
+		return writeJSONRowsCSV(w, appendUserRow(nil, UserRow{}), slices.Values(js))
 	}
 	return errQuestionFormat(f)
 }

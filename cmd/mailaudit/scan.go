@@ -475,6 +475,9 @@ func (p *pipeline) output(out io.Writer, bw *bufio.Writer, f report.Format) erro
 	if err := bw.Flush(); err != nil {
 		return err
 	}
+	if n := p.sum.FailuresNotTracked(); n > 0 {
+		fmt.Fprintf(p.stderr, "mailaudit: %d failing addresses not tracked in the failures table: more than %d at once; those with the fewest failures were dropped (the totals count them)\n", n, report.FailureAddressLimit)
+	}
 	p.alert.findings(p.ctx, found)
 	return nil
 }
