@@ -26,8 +26,9 @@ const (
 	AddressExampleLimit = 5
 	// FailureAddressLimit is how many failing addresses a Summary tracks
 	// at once. When a new address would exceed it, the quarter with the
-	// fewest failed attempts (the least recently seen first among equals)
-	// is dropped and counted ([Summary.FailuresNotTracked]): attacker-chosen
+	// fewest failed attempts (the least recently seen first among equals;
+	// probes alone count as none) is dropped and counted
+	// ([Summary.FailuresNotTracked]): attacker-chosen
 	// addresses cannot grow the memory without bound. Totals and the
 	// hourly counts stay exact.
 	FailureAddressLimit = 100_000
@@ -454,21 +455,65 @@ func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin, probe bool) {
 	}
 }
 
-// dropFailures drops the quarter of the failing addresses with the
-// fewest failed attempts, then the fewest probes, the least recently seen
-// first among equals, and counts them in failsDropped.
+// dropFailures drops a quarter of the failing addresses: those with the
+// fewest failed attempts, the least recently seen first among equals; and
+// counts them in failsDropped. A histogram of the attempts finds the
+// boundary, and only the last times (seconds) of the addresses at it are
+// sorted, so that dropping costs little more than a pass over the map.
 func (s *Summary) dropFailures() {
-	all := make([]*failStat, 0, len(s.fails))
+	const buckets = 64
+	var hist [buckets]int
+	bucket := func(f *failStat) int { return int(min(f.count, buckets-1)) }
 	for _, f := range s.fails {
-		all = append(all, f)
+		hist[bucket(f)]++
 	}
-	slices.SortFunc(all, func(a, b *failStat) int {
-		return cmp.Or(cmp.Compare(a.count, b.count), cmp.Compare(a.probes, b.probes),
-			a.last.Compare(b.last), a.key.compare(b.key))
-	})
-	for _, f := range all[:max(len(all)/4, 1)] {
+	want := max(len(s.fails)/4, 1)
+	limit, below := 0, 0 // every address under bucket limit goes
+	for limit < buckets-1 && below+hist[limit] < want {
+		below += hist[limit]
+		limit++
+	}
+	var edge []*failStat
+	for k, f := range s.fails {
+		switch b := bucket(f); {
+		case b < limit:
+			delete(s.fails, k)
+		case b == limit:
+			edge = append(edge, f)
+		}
+	}
+	need := min(want-below, len(edge))
+	s.failsDropped += int64(below + need)
+	older := func(a, b *failStat) int {
+		return cmp.Or(cmp.Compare(a.count, b.count), a.last.Compare(b.last), a.key.compare(b.key))
+	}
+	if limit == buckets-1 {
+		// Busy addresses all: order them fully (rare).
+		slices.SortFunc(edge, older)
+		edge = edge[:need]
+	} else if need < len(edge) {
+		// The same count: the need least recently seen go, found by
+		// the second of the need-th oldest; ties at it in full order.
+		secs := make([]int64, len(edge))
+		for i, f := range edge {
+			secs[i] = f.last.Unix()
+		}
+		slices.Sort(secs)
+		cut := secs[need-1]
+		var gone, ties []*failStat
+		for _, f := range edge {
+			switch sec := f.last.Unix(); {
+			case sec < cut:
+				gone = append(gone, f)
+			case sec == cut:
+				ties = append(ties, f)
+			}
+		}
+		slices.SortFunc(ties, older)
+		edge = append(gone, ties[:need-len(gone)]...)
+	}
+	for _, f := range edge {
 		delete(s.fails, f.key)
-		s.failsDropped++
 	}
 }
 
