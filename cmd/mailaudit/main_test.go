@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"go/build"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mailaudit/mailaudit/loggen"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -29,6 +34,17 @@ func TestMain(m *testing.M) {
 	}
 	testscript.Main(m, map[string]func(){
 		"mailaudit": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		// loggen-stress KIND N writes N lines of `loggen -stress KIND`.
+		"loggen-stress": func() {
+			n, err := strconv.Atoi(os.Args[2])
+			if err == nil {
+				err = loggen.WriteStress(os.Stdout, loggen.Stress(os.Args[1]), n, 1, time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+		},
 	})
 }
 
