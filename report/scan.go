@@ -39,7 +39,10 @@ func ScanTables() []string {
 //     are only in the first table); failed logins and probes per address
 //     (the first 50); malformed lines (the first 20); then the findings,
 //     one block each (header line, then the whole message and evidence);
-//     totals;
+//     totals. The two per-user tables show at most the 200 users with the
+//     most logins, the logins table at most 20 addresses of a user (the
+//     rest summed in one row), a finding block at most 100 values of a
+//     list; each title, row or line that leaves some out says how many;
 //
 //   - [JSON]: one object {"summary": {...}, "findings": [...]}; findings
 //     are objects as AppendFinding writes them, in the order given; the
