@@ -151,6 +151,7 @@ func TestFailureAddressLimit(t *testing.T) {
 	for i := range 40 {
 		s.Add(fail(i, "x", fmt.Sprintf("203.0.113.%d", i+1)), originHosting)
 	}
+	checkFailHist(t, s)
 	if got := s.FailureAddresses(); got > 8 {
 		t.Errorf("%d addresses tracked, want at most 8", got)
 	}
@@ -267,4 +268,49 @@ func TestOriginsInterned(t *testing.T) {
 		}
 	}
 	_ = time.Second
+}
+
+// checkFailHist checks the histogram dropFailures uses against the map.
+func checkFailHist(t *testing.T, s *Summary) {
+	t.Helper()
+	var want [failBuckets]int
+	for _, f := range s.fails {
+		want[failBucket(f.count)]++
+	}
+	if want != s.failHist {
+		t.Errorf("failHist %v, want %v", s.failHist, want)
+	}
+}
+
+// TestFailureDropOrder drops many times among addresses of every count,
+// probes among them: the histogram stays right, the busiest stay, and
+// the count of those dropped adds up.
+func TestFailureDropOrder(t *testing.T) {
+	s := NewSummary()
+	s.failLimit = 40
+	seen := map[string]bool{}
+	for i := range 2000 {
+		rip := fmt.Sprintf("203.0.%d.%d", i%7, i%97)
+		seen[rip] = true
+		if i%11 == 0 {
+			ev := login(4, i%60, "", rip, "imap", parse.Aborted, parse.TLSYes)
+			ev.HasUser, ev.Attempts, ev.Method = false, 0, ""
+			s.Add(ev, originHosting)
+		} else {
+			s.Add(fail(i%60, "u", rip), originHosting)
+		}
+		if i == 1500 {
+			s.Add(func() parse.Event { ev := fail(0, "big", "198.51.100.200"); ev.Attempts = 500; return ev }(), originHosting)
+		}
+	}
+	checkFailHist(t, s)
+	if n := s.FailureAddresses(); n > 40 || n == 0 {
+		t.Errorf("%d addresses tracked, want 1..40", n)
+	}
+	if f := s.Failures()[0]; f.RemoteIP != "198.51.100.200" || f.Count != 500 {
+		t.Errorf("the busiest address was dropped: %+v", f)
+	}
+	if s.FailuresNotTracked() < int64(len(seen)+1-40) {
+		t.Errorf("FailuresNotTracked %d, want at least %d", s.FailuresNotTracked(), len(seen)+1-40)
+	}
 }

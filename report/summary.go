@@ -87,7 +87,15 @@ type Summary struct {
 	failLimit      int
 	failsDropped   int64
 	failedAttempts int64
+	// failHist counts the tracked failing addresses by failBucket.
+	failHist [failBuckets]int
 }
+
+// failBuckets is the size of the histogram of failed attempts per
+// address that dropFailures uses: 0 … failBuckets-2, and more.
+const failBuckets = 64
+
+func failBucket(count int64) int { return int(min(count, failBuckets-1)) }
 
 // NewSummary returns an empty Summary.
 func NewSummary() *Summary {
@@ -435,6 +443,7 @@ func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin, probe bool) {
 		key.text = strings.Clone(key.text)
 		f = &failStat{key: key}
 		s.fails[key] = f
+		s.failHist[0]++
 	}
 	f.span.add(ev.Time)
 	f.services |= serviceBit(ev.Service)
@@ -446,7 +455,9 @@ func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin, probe bool) {
 		return
 	}
 	f.events++
+	s.failHist[failBucket(f.count)]--
 	f.count += int64(max(ev.Attempts, 1))
+	s.failHist[failBucket(f.count)]++
 	// user=<> names no user: it is not one of the users tried.
 	if ev.HasUser && ev.User != "" {
 		if f.users.add(maphash.String(s.seed, ev.User)) && len(f.examples) < UserExampleLimit {
@@ -461,23 +472,18 @@ func (s *Summary) addFailure(ev parse.Event, o ipranges.Origin, probe bool) {
 // boundary, and only the last times (seconds) of the addresses at it are
 // sorted, so that dropping costs little more than a pass over the map.
 func (s *Summary) dropFailures() {
-	const buckets = 64
-	var hist [buckets]int
-	bucket := func(f *failStat) int { return int(min(f.count, buckets-1)) }
-	for _, f := range s.fails {
-		hist[bucket(f)]++
-	}
 	want := max(len(s.fails)/4, 1)
 	limit, below := 0, 0 // every address under bucket limit goes
-	for limit < buckets-1 && below+hist[limit] < want {
-		below += hist[limit]
+	for limit < failBuckets-1 && below+s.failHist[limit] < want {
+		below += s.failHist[limit]
 		limit++
 	}
 	var edge []*failStat
 	for k, f := range s.fails {
-		switch b := bucket(f); {
+		switch b := failBucket(f.count); {
 		case b < limit:
 			delete(s.fails, k)
+			s.failHist[b]--
 		case b == limit:
 			edge = append(edge, f)
 		}
@@ -487,7 +493,7 @@ func (s *Summary) dropFailures() {
 	older := func(a, b *failStat) int {
 		return cmp.Or(cmp.Compare(a.count, b.count), a.last.Compare(b.last), a.key.compare(b.key))
 	}
-	if limit == buckets-1 {
+	if limit == failBuckets-1 {
 		// Busy addresses all: order them fully (rare).
 		slices.SortFunc(edge, older)
 		edge = edge[:need]
@@ -514,6 +520,7 @@ func (s *Summary) dropFailures() {
 	}
 	for _, f := range edge {
 		delete(s.fails, f.key)
+		s.failHist[limit]--
 	}
 }
 
