@@ -29,9 +29,10 @@ const (
 	// fewest failed attempts (the least recently seen first among equals;
 	// probes alone count as none) is dropped and counted
 	// ([Summary.FailuresNotTracked]): attacker-chosen
-	// addresses cannot grow the memory without bound. Totals and the
-	// hourly counts stay exact.
-	FailureAddressLimit = 100_000
+	// addresses cannot grow the memory without bound (about 20 MB at the
+	// limit). Totals and the hourly counts stay exact. It is the rules'
+	// default max_sources.
+	FailureAddressLimit = 50_000
 	// tableMalformedLimit and tableFailureLimit cap the table sections.
 	tableMalformedLimit = 20
 	tableFailureLimit   = 50
