@@ -314,3 +314,24 @@ func TestFailureDropOrder(t *testing.T) {
 		t.Errorf("FailuresNotTracked %d, want at least %d", s.FailuresNotTracked(), len(seen)+1-40)
 	}
 }
+
+// TestPairHashCollisions runs the summary with four hash values for all
+// pairs: chained pairs must count and list as with distinct hashes.
+func TestPairHashCollisions(t *testing.T) {
+	want := crowdSummary(30, 25)
+	defer func(m uint64) { pairHashMask = m }(pairHashMask)
+	pairHashMask = 3
+	got := crowdSummary(30, 25)
+	if len(got.pairs) > 4 {
+		t.Fatalf("%d hash values, want at most 4", len(got.pairs))
+	}
+	gl, wl := got.Logins(), want.Logins()
+	if len(gl) != 55 || len(gl) != len(wl) {
+		t.Fatalf("%d logins with collisions, %d without, want 55", len(gl), len(wl))
+	}
+	for i := range gl {
+		if fmt.Sprint(gl[i]) != fmt.Sprint(wl[i]) {
+			t.Errorf("login %d: %+v, want %+v", i, gl[i], wl[i])
+		}
+	}
+}

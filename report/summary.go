@@ -76,9 +76,13 @@ type Summary struct {
 	malformedTotal int64
 	probes         int64
 	hours          map[int64]*HourCounts
-	pairs          map[pairKey]*pairStat
-	fails          map[addrKey]*failStat
-	seed           maphash.Seed
+	// pairs holds the pairs by a hash of their key, colliding ones
+	// chained (next): a map keyed by the whole pairKey took twice the
+	// memory of its pairs for its slots alone.
+	pairs  map[uint64]*pairStat
+	npairs int
+	fails  map[addrKey]*failStat
+	seed   maphash.Seed
 	// origins holds each distinct Origin once (index 0 the zero Origin);
 	// the per-pair and per-address stats keep an index into it.
 	origins   []ipranges.Origin
@@ -101,7 +105,7 @@ func failBucket(count int64) int { return int(min(count, failBuckets-1)) }
 // NewSummary returns an empty Summary.
 func NewSummary() *Summary {
 	return &Summary{
-		pairs:     make(map[pairKey]*pairStat),
+		pairs:     make(map[uint64]*pairStat),
 		fails:     make(map[addrKey]*failStat),
 		hours:     make(map[int64]*HourCounts),
 		seed:      maphash.MakeSeed(),
@@ -223,6 +227,7 @@ func (s *span) merge(o span) {
 
 type pairStat struct {
 	key            pairKey
+	next           *pairStat // of the same hash
 	count, refused int64
 	span
 	services uint8
@@ -411,13 +416,18 @@ func (s *Summary) Hours() []HourCounts {
 
 func (s *Summary) addLogin(ev parse.Event, o ipranges.Origin) {
 	key := pairKey{user: ev.User, hasUser: ev.HasUser, addr: keyOf(ev)}
-	p := s.pairs[key]
+	h := s.pairHash(&key)
+	p := s.pairs[h]
+	for p != nil && p.key != key {
+		p = p.next
+	}
 	if p == nil {
 		// Clone: the strings may share memory with a large line buffer.
 		key.user = strings.Clone(key.user)
 		key.addr.text = strings.Clone(key.addr.text)
-		p = &pairStat{key: key}
-		s.pairs[key] = p
+		p = &pairStat{key: key, next: s.pairs[h]}
+		s.pairs[h] = p
+		s.npairs++
 	}
 	p.count++
 	if ev.Refused {
@@ -428,6 +438,40 @@ func (s *Summary) addLogin(ev parse.Event, o ipranges.Origin) {
 	p.tls |= 1 << (ev.TLS & 3)
 	if p.origin == 0 {
 		p.origin = s.origin(o)
+	}
+}
+
+// pairHash hashes a pair's key: equal keys hash equal.
+func (s *Summary) pairHash(k *pairKey) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	h.WriteString(k.user)
+	flags := byte(0)
+	if k.hasUser {
+		flags |= 1
+	}
+	if k.addr.addr.Is4() {
+		flags |= 2
+	}
+	h.WriteByte(flags)
+	a := k.addr.addr.As16()
+	h.Write(a[:])
+	h.WriteString(k.addr.addr.Zone())
+	h.WriteString(k.addr.text)
+	return h.Sum64() & pairHashMask
+}
+
+// pairHashMask is all ones; tests narrow it to make hashes collide.
+var pairHashMask = ^uint64(0)
+
+// allPairs yields every pair.
+func (s *Summary) allPairs(yield func(*pairStat) bool) {
+	for _, p := range s.pairs {
+		for ; p != nil; p = p.next {
+			if !yield(p) {
+				return
+			}
+		}
 	}
 }
 
@@ -582,7 +626,10 @@ func (s *Summary) AllLogins() iter.Seq[Login] {
 
 // sortedPairs returns the pairs in the order of Logins.
 func (s *Summary) sortedPairs() []*pairStat {
-	pairs := slices.Collect(maps.Values(s.pairs))
+	pairs := make([]*pairStat, 0, s.npairs)
+	for p := range s.allPairs {
+		pairs = append(pairs, p)
+	}
 	slices.SortFunc(pairs, comparePairs)
 	return pairs
 }
@@ -659,7 +706,7 @@ func (s *Summary) Intermediaries() []Intermediary {
 		provider, product string
 	}
 	groups := make(map[key][]*pairStat)
-	for _, p := range s.pairs {
+	for p := range s.allPairs {
 		o := &s.origins[p.origin]
 		if o.Class != ipranges.Intermediary {
 			continue
@@ -870,8 +917,8 @@ type loginRow struct {
 // Logins; of each user at most addrLimit addresses, the rest summed in
 // one row. It returns how many users logged in and how many are shown.
 func (s *Summary) tableLogins(userLimit, addrLimit int) (rows []loginRow, users, shown int) {
-	pairs := make([]*pairStat, 0, len(s.pairs))
-	for _, p := range s.pairs {
+	pairs := make([]*pairStat, 0, s.npairs)
+	for p := range s.allPairs {
 		if s.origins[p.origin].Class != ipranges.Intermediary {
 			pairs = append(pairs, p)
 		}
