@@ -53,6 +53,7 @@ type LineReader struct {
 	lineNo int
 	offset int64
 	long   int
+	m      match // NextMatch's block
 }
 
 // NewLineReader returns a LineReader reading from r.
@@ -81,6 +82,7 @@ func (l *LineReader) reset(r io.Reader, off int64, line int) {
 	l.pend = 0
 	l.lineNo = line
 	l.offset = off
+	l.m.block, l.m.pos = nil, 0
 }
 
 // Next returns the next line without its line end. The line is valid
@@ -96,6 +98,7 @@ func (l *LineReader) Next() ([]byte, error) {
 		l.buf = l.buf[:0]
 		l.clear = false
 	}
+	l.m.block, l.m.pos = nil, 0 // NextMatch's block is consumed from here on
 	for {
 		b, _ := l.br.Peek(l.br.Buffered())
 		if len(b) == 0 {

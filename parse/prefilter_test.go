@@ -81,3 +81,32 @@ func TestMayMatterRandom(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkersPrefilter pins the contract of Markers: a line that contains
+// none of them and does not start with "{" is Ignored, whatever else it
+// holds.
+func TestMarkersPrefilter(t *testing.T) {
+	ms := Markers()
+	if len(ms) != len(markers) {
+		t.Fatalf("Markers() has %d, the prefilter %d", len(ms), len(markers))
+	}
+	for i, m := range ms {
+		if m.Text != markers[i].s || m.Anchor != markers[i].anchor {
+			t.Errorf("Markers()[%d] = %+v, prefilter %+v", i, m, markers[i])
+		}
+	}
+	lines := []string{
+		"Nov 22 10:00:01 mx1 dovecot: imap-logi: Login: user=<a>, rip=192.0.2.1",
+		"Nov 22 10:00:01 mx1 postfix/smtpd[3]: warning: unknown[192.0.2.1]: SASL_LOGIN login failed: UGFzc3dvcmQ6",
+		"Nov 22 10:00:01 mx1 dovecot: aut: passwd-file(a,192.0.2.1): unknown user",
+	}
+	var p Parser
+	for _, l := range lines {
+		if mayMatter([]byte(l)) {
+			t.Fatalf("test line %q holds a marker", l)
+		}
+		if _, st := p.Parse([]byte(l)); st != Ignored {
+			t.Errorf("Parse(%q) = %v, want Ignored", l, st)
+		}
+	}
+}

@@ -37,9 +37,31 @@ type fileSource struct {
 }
 
 func (s *fileSource) Next() ([]byte, error) { return s.lr.Next() }
+
+// NextMatch passes over the lines no parser can make anything of.
+func (s *fileSource) NextMatch() ([]byte, int, int64, error) { return s.lr.NextMatch(lineFilter) }
 func (s *fileSource) Name() string          { return displayName(s.in.Name()) }
 func (s *fileSource) LineNo() int           { return s.lr.LineNo() }
 func (s *fileSource) Long() int             { return s.lr.Long() }
+
+// matchSource is a lineSource that can pass over, unread, the lines
+// lineFilter does not select: a whole read block is searched for the
+// parser's markers at once instead of line by line.
+type matchSource interface {
+	// NextMatch is Next after the lines passed over: skipped of them,
+	// with skippedBytes bytes.
+	NextMatch() (line []byte, skipped int, skippedBytes int64, err error)
+}
+
+// lineFilter selects the lines Parse may make an event or a malformed
+// record of: those with one of its markers, and journald JSON records.
+var lineFilter = func() *logfile.Filter {
+	f := &logfile.Filter{Starts: "{"}
+	for _, m := range parse.Markers() {
+		f.Markers = append(f.Markers, logfile.Marker{Text: m.Text, Anchor: m.Anchor})
+	}
+	return f
+}()
 
 // followSource adapts a Follower, whose Next waits, to lineSource. With
 // save set it also saves the position now and then (see saveEvery),
@@ -265,8 +287,22 @@ func (p *pipeline) run(src lineSource) error {
 // lines it passes and recording the malformed ones. It returns io.EOF at
 // the end, and read errors naming the file and the line.
 func (p *pipeline) nextEvent(parser *parse.Parser, src lineSource) (parse.Event, error) {
+	ms, _ := src.(matchSource)
 	for {
-		line, err := src.Next()
+		var line []byte
+		var err error
+		if ms != nil && (p.in == nil || p.in.mail) {
+			// The lines passed over are counted; nothing else is
+			// learnt from them once a mail program's line was seen.
+			var n int
+			var size int64
+			line, n, size, err = ms.NextMatch()
+			if n > 0 {
+				p.passed(n, size)
+			}
+		} else {
+			line, err = src.Next()
+		}
 		if err != nil {
 			if err == io.EOF || errors.Is(err, context.Canceled) {
 				return parse.Event{}, err
@@ -278,7 +314,7 @@ func (p *pipeline) nextEvent(parser *parse.Parser, src lineSource) (parse.Event,
 			m.lines.Add(1)
 		}
 		if p.prog != nil {
-			p.prog.tick(len(line) + 1)
+			p.prog.tick(1, int64(len(line)+1))
 		}
 		ev, st := parser.Parse(line)
 		if c := p.in; c != nil {
@@ -301,6 +337,20 @@ func (p *pipeline) nextEvent(parser *parse.Parser, src lineSource) (parse.Event,
 			continue
 		}
 		return ev, nil
+	}
+}
+
+// passed counts n lines of size bytes passed over unparsed.
+func (p *pipeline) passed(n int, size int64) {
+	p.sum.Lines += int64(n)
+	if m := p.met(); m != nil {
+		m.lines.Add(int64(n))
+	}
+	if p.prog != nil {
+		p.prog.tick(n, size)
+	}
+	if c := p.in; c != nil {
+		c.lines += int64(n)
 	}
 }
 

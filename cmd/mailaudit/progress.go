@@ -53,11 +53,13 @@ func (p *progress) startMany(n int) {
 	p.name, p.size, p.done = fmt.Sprintf("%d logs", n), 0, 0
 }
 
-// tick counts n bytes of one line; it redraws at most five times a second.
-func (p *progress) tick(n int) {
-	p.done += int64(n)
-	p.lines++
-	if p.lines&0x3fff != 0 {
+// tick counts n lines of size bytes; it redraws at most five times a
+// second.
+func (p *progress) tick(n int, size int64) {
+	p.done += size
+	before := p.lines
+	p.lines += n
+	if before>>14 == p.lines>>14 {
 		return
 	}
 	now := time.Now()
