@@ -178,9 +178,15 @@ func (p *Parser) login(f *frame, svc, msg []byte) (Event, Status) {
 	}
 	ev.RemoteIP, ev.Addr = e.ripText, e.addr
 	ev.User, ev.HasUser = string(e.user), e.hasUser
-	if lip := string(e.lip); lip != "" {
-		if _, err := netip.ParseAddr(lip); err == nil {
-			ev.LocalIP = lip
+	if len(e.lip) > 0 {
+		// The server's own address: the same on most lines.
+		if string(e.lip) != p.lip {
+			p.lip = string(e.lip)
+			_, err := netip.ParseAddr(p.lip)
+			p.lipOK = err == nil
+		}
+		if p.lipOK {
+			ev.LocalIP = p.lip
 		}
 	}
 	ev.TLS, ev.Secured = e.tls, e.secured
@@ -279,7 +285,7 @@ func (e *elems) parse(msg []byte, lineLen int) string {
 	if !userFirst {
 		// No user element (before the rip): nothing attacker-chosen and
 		// spaced precedes the rip, so a second rip= cannot be explained.
-		if lastElem(before, "rip=") >= 0 {
+		if hasElem(before, "rip=") {
 			return "more than one rip element"
 		}
 		first := r // where the element list starts
@@ -294,7 +300,7 @@ func (e *elems) parse(msg []byte, lineLen int) string {
 		}
 		return ""
 	}
-	if lastElem(msg[:u], "rip=") >= 0 {
+	if hasElem(msg[:u], "rip=") {
 		return "rip element outside the user field"
 	}
 	e.message, e.hasUser = msg[:u], true
@@ -416,18 +422,32 @@ func (e *elems) trailing(rest []byte, userFirst bool) string {
 }
 
 // lastElem returns the index of the last key in b that starts an element
-// (follows ", " or ": "), or -1.
+// (follows ", " or ": "), or -1. It looks from the end byte by byte: the
+// elements it is asked for lie near the end of a line.
 func lastElem(b []byte, key string) int {
-	for end := len(b); ; {
-		i := bytes.LastIndex(b[:end], []byte(key))
-		if i < 0 {
-			return -1
-		}
-		if i >= 2 && b[i-1] == ' ' && (b[i-2] == ',' || b[i-2] == ':') {
+	c := key[0]
+	for i := len(b) - len(key); i >= 2; i-- {
+		if b[i] == c && b[i-1] == ' ' && (b[i-2] == ',' || b[i-2] == ':') && string(b[i:i+len(key)]) == key {
 			return i
 		}
-		end = i
 	}
+	return -1
+}
+
+// hasElem reports whether key starts an element anywhere in b: it is
+// lastElem(b, key) >= 0, searching from the start at memchr speed.
+func hasElem(b []byte, key string) bool {
+	for i := 0; i < len(b); i++ {
+		j := bytes.Index(b[i:], []byte(key))
+		if j < 0 {
+			return false
+		}
+		i += j
+		if i >= 2 && b[i-1] == ' ' && (b[i-2] == ',' || b[i-2] == ':') {
+			return true
+		}
+	}
+	return false
 }
 
 // lastGroup returns the inside of the parenthesised group that ends b
@@ -559,8 +579,29 @@ func numberBefore(b []byte, i int) int {
 	return n
 }
 
-// upper returns b in ASCII upper case.
+// upper returns b in ASCII upper case, without allocating for the usual
+// mechanisms.
 func upper(b []byte) string {
+	switch string(b) {
+	case "PLAIN":
+		return "PLAIN"
+	case "LOGIN":
+		return "LOGIN"
+	case "XOAUTH2":
+		return "XOAUTH2"
+	case "OAUTHBEARER":
+		return "OAUTHBEARER"
+	case "CRAM-MD5":
+		return "CRAM-MD5"
+	case "SCRAM-SHA-1":
+		return "SCRAM-SHA-1"
+	case "SCRAM-SHA-256":
+		return "SCRAM-SHA-256"
+	case "EXTERNAL":
+		return "EXTERNAL"
+	case "":
+		return ""
+	}
 	for i, c := range b {
 		if 'a' <= c && c <= 'z' {
 			u := make([]byte, len(b))

@@ -54,6 +54,8 @@ type Parser struct {
 	host      string // last Host and Program strings, reused while unchanged
 	program   string
 	jbuf      []byte // scratch for journald string decoding
+	lip       string // last lip= value of a login line, reused while unchanged
+	lipOK     bool   // lip is an IP address
 }
 
 // frame is a line with its framing decoded: everything before the
