@@ -37,12 +37,12 @@ type fileSource struct {
 }
 
 func (s *fileSource) Next() ([]byte, error) { return s.lr.Next() }
-
-// NextMatch passes over the lines no parser can make anything of.
-func (s *fileSource) NextMatch() ([]byte, int, int64, error) { return s.lr.NextMatch(lineFilter) }
 func (s *fileSource) Name() string          { return displayName(s.in.Name()) }
 func (s *fileSource) LineNo() int           { return s.lr.LineNo() }
 func (s *fileSource) Long() int             { return s.lr.Long() }
+
+// NextMatch passes over the lines no parser can make anything of.
+func (s *fileSource) NextMatch() ([]byte, int, int64, error) { return s.lr.NextMatch(lineFilter) }
 
 // matchSource is a lineSource that can pass over, unread, the lines
 // lineFilter does not select: a whole read block is searched for the
@@ -378,7 +378,7 @@ func (p *pipeline) handle(ev parse.Event) error {
 }
 
 // record classifies ev and reports whether the filters keep it; a kept
-// event is added to the summary. runParallel calls it on the reading
+// event is added to the summary. runParallel calls it on the handling
 // goroutine.
 func (p *pipeline) record(ev parse.Event) (ipranges.Origin, bool) {
 	var o ipranges.Origin
