@@ -378,7 +378,7 @@ func (p *pipeline) handle(ev parse.Event) error {
 }
 
 // record classifies ev and reports whether the filters keep it; a kept
-// event is added to the summary. runParallel calls it on the handling
+// event is added to the summary. runParallel calls it on the reading
 // goroutine.
 func (p *pipeline) record(ev parse.Event) (ipranges.Origin, bool) {
 	var o ipranges.Origin
