@@ -27,48 +27,72 @@ type Filter struct {
 // at the front of the read buffer with no "\r" and none over Max, read
 // without being split into lines first.
 type match struct {
-	f     *Filter  // the filter next holds positions for
-	keys  []Marker // f's markers and one "\n"+c per byte of f.Starts
-	block []byte   // the block; valid until the reader refills
-	pos   int      // how much of block is consumed
-	next  []int    // per key, the anchor's index in block of its next match at or after pos, len(block) for none
+	f       *Filter  // the filter streams search for
+	streams []stream // one per distinct anchor byte
+	block   []byte   // the block; valid until the reader refills
+	pos     int      // how much of block is consumed
 }
 
-// setFilter makes m search for f's lines.
+// A stream is the search for one anchor byte and the keys anchored on it.
+type stream struct {
+	c    byte
+	keys []Marker // Anchor is the index of c in Text
+	// next is the index in block of the first c at or after pos that is
+	// the anchor of one of keys whose text starts at or after pos;
+	// len(block) for none, -1 when not known.
+	next int
+}
+
+// setFilter makes m search for f's lines: the markers, and "\n"+c for
+// each byte c of f.Starts. A marker whose text holds another one's
+// anchor byte once is searched with that byte ("sasl_method=" with the
+// "h" of "auth"): one search less over the block.
 func (m *match) setFilter(f *Filter) {
 	m.f = f
-	m.keys = m.keys[:0]
+	m.streams = m.streams[:0]
+	keys := make([]Marker, 0, len(f.Markers)+len(f.Starts))
 	for _, k := range f.Markers {
 		if k.Anchor < 0 || k.Anchor >= len(k.Text) {
 			k.Anchor = 0
 		}
 		if k.Text != "" {
-			m.keys = append(m.keys, k)
+			keys = append(keys, k)
 		}
 	}
 	for i := 0; i < len(f.Starts); i++ {
-		m.keys = append(m.keys, Marker{"\n" + f.Starts[i:i+1], 1})
+		keys = append(keys, Marker{"\n" + f.Starts[i:i+1], 1})
 	}
-	m.next = make([]int, len(m.keys))
+	for _, k := range keys {
+		i := 0
+		for ; i < len(m.streams); i++ {
+			if c := m.streams[i].c; strings.Count(k.Text, string(c)) == 1 {
+				k.Anchor = strings.IndexByte(k.Text, c)
+				break
+			}
+		}
+		if i == len(m.streams) {
+			m.streams = append(m.streams, stream{c: k.Text[k.Anchor]})
+		}
+		m.streams[i].keys = append(m.streams[i].keys, k)
+	}
 	m.block, m.pos = nil, 0
 }
 
-// find returns the index in m.block of the anchor of key k's first match
-// whose text starts at or after from, or len(m.block).
-func (m *match) find(k Marker, from int) int {
+// find returns the index in m.block of the first anchor of s at or after
+// from whose key's text starts at or after from, or len(m.block).
+func (m *match) find(s *stream, from int) int {
 	b := m.block
-	c := k.Text[k.Anchor]
-	tail := len(k.Text) - k.Anchor
-	for i := from + k.Anchor; i+tail <= len(b); {
-		j := bytes.IndexByte(b[i:len(b)-tail+1], c)
+	for i := from; i < len(b); i++ {
+		j := bytes.IndexByte(b[i:], s.c)
 		if j < 0 {
 			break
 		}
 		i += j
-		if string(b[i-k.Anchor:i-k.Anchor+len(k.Text)]) == k.Text {
-			return i
+		for _, k := range s.keys {
+			if st := i - k.Anchor; st >= from && st+len(k.Text) <= len(b) && string(b[st:st+len(k.Text)]) == k.Text {
+				return i
+			}
 		}
-		i++
 	}
 	return len(b)
 }
@@ -104,11 +128,12 @@ func (l *LineReader) NextMatch(f *Filter) (line []byte, skipped int, skippedByte
 		if len(f.Starts) > 0 && strings.IndexByte(f.Starts, b[m.pos]) >= 0 {
 			at = m.pos
 		}
-		for i, k := range m.keys {
-			if m.next[i] < m.pos+k.Anchor {
-				m.next[i] = m.find(k, m.pos)
+		for i := range m.streams {
+			s := &m.streams[i]
+			if s.next < m.pos {
+				s.next = m.find(s, m.pos)
 			}
-			at = min(at, m.next[i])
+			at = min(at, s.next)
 		}
 		if at == len(b) {
 			n := bytes.Count(b[m.pos:], []byte{'\n'})
@@ -166,8 +191,8 @@ func (l *LineReader) newBlock() bool {
 		return false
 	}
 	m.block = b[:end+1]
-	for i := range m.next {
-		m.next[i] = -1
+	for i := range m.streams {
+		m.streams[i].next = -1
 	}
 	return true
 }
