@@ -14,8 +14,13 @@ import (
 	"github.com/mailaudit/mailaudit/rules"
 )
 
-// memSource is a lineSource over a string.
+// memSource is a lineSource over a string. It is a readerSource: run
+// reads it line by line, runParallel splits it on a goroutine of its own
+// with the block search (NextMatch), so the tests comparing them compare
+// those too.
 type memSource struct{ lr *logfile.LineReader }
+
+func (s *memSource) lineReader() *logfile.LineReader { return s.lr }
 
 func (s *memSource) Next() ([]byte, error) { return s.lr.Next() }
 func (s *memSource) Name() string          { return "mem.log" }
