@@ -55,6 +55,30 @@ func BenchmarkLineReader(b *testing.B) {
 	b.ReportMetric(float64(lines), "lines/op")
 }
 
+// BenchmarkLineReaderMatch is NextMatch over the same log with the
+// parser's markers (testFilter): the block search a scan reads files
+// with; lines/op counts the lines returned.
+func BenchmarkLineReaderMatch(b *testing.B) {
+	data := benchLog(b)
+	r := bytes.NewReader(data)
+	lr := NewLineReader(r)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		r.Reset(data)
+		lr.Reset(r)
+		n = 0
+		for {
+			if _, _, _, err := lr.NextMatch(testFilter); err != nil {
+				break
+			}
+			n++
+		}
+	}
+	b.ReportMetric(float64(n), "lines/op")
+}
+
 // BenchmarkScanner is the bufio.Scanner baseline.
 func BenchmarkScanner(b *testing.B) {
 	data := benchLog(b)
