@@ -72,6 +72,10 @@ func FuzzParse(f *testing.F) {
 		if p := []byte(ev.Program); len(p) > 0 && !dovecotIdent(p) && !smtpdIdent(p) && ev.Program != "auth" && ev.Program != "log" {
 			t.Fatalf("event from untrusted program %q: %+v", ev.Program, ev)
 		}
+		if st != Ignored && !bytes.HasPrefix(line, []byte("{")) && !slowMayMatter(line) {
+			// Markers' contract: a reader may pass over such lines.
+			t.Fatalf("%v for a line with none of Markers(): %q", st, line)
+		}
 		switch st {
 		case Ignored:
 			if ev != (Event{}) {
