@@ -29,15 +29,15 @@ type batch struct {
 	err   error
 }
 
-// runParallel is run for a whole file read to its end, on two goroutines
-// with batches between them: reading, splitting, parsing, classifying,
-// filtering and the summary (with the line counts, the malformed and the
-// over-long lines) on one; the users' record, the metrics, the event
-// output and the rules on the calling one. A readerSource is read on a
-// third: reading, splitting and the block search (splitLines), so the
-// reading side is parsing, classifying, filtering and the summary. Each
-// side sees every event in file order, as run does, so the output is the
-// same.
+// runParallel is run for a whole file read to its end. Reading,
+// splitting, parsing, classifying, filtering and the summary (with the
+// line counts, the malformed and the over-long lines) run on one
+// goroutine, which hands batches of events to the calling one for the
+// users' record, the metrics, the event output and the rules. For a
+// readerSource, reading, splitting and the block search (splitLines) run
+// on a third goroutine, which hands the lines in batches to the parsing
+// one. Each side sees every event in file order, as run does, so the
+// output is the same.
 func (p *pipeline) runParallel(src lineSource) error {
 	longBefore := src.Long()
 	read := src
@@ -169,7 +169,7 @@ func (p *pipeline) readBatches(src lineSource, full, free chan *batch, done chan
 // A readerSource is a lineSource read by a LineReader that runParallel
 // may drive from a goroutine of its own: splitting the lines and passing
 // over the ones no parser can use (the block search) on one, parsing on
-// another.
+// another. Its Name does not change while it is read.
 type readerSource interface {
 	lineSource
 	lineReader() *logfile.LineReader
