@@ -183,11 +183,16 @@ func (r *rotator) gzip(g *stressGen) {
 // stressResult counts what a run delivered.
 type stressResult struct {
 	written, reported, lost, duplicated, disordered int
+	lostRanges                                      []string // the first few, "a-b"
 }
 
 func (s stressResult) String() string {
-	return fmt.Sprintf("written %d, reported %d, lost %d, duplicated %d, out of order %d",
+	r := fmt.Sprintf("written %d, reported %d, lost %d, duplicated %d, out of order %d",
 		s.written, s.reported, s.lost, s.duplicated, s.disordered)
+	if len(s.lostRanges) > 0 {
+		r += " (lost lines " + strings.Join(s.lostRanges, ", ") + ")"
+	}
+	return r
 }
 
 func TestFollowStress(t *testing.T) {
@@ -242,6 +247,14 @@ func runStress(t *testing.T, s stressScheme, seed int64, interval, maxGap time.D
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	f := Follow(path, FollowOptions{Interval: interval})
+	// The follower starts at its first Next (history rotated away before
+	// that is not its to read): start it before anything is written, or
+	// a loaded machine rotates the first lines away before it looks.
+	startCtx, stop := context.WithTimeout(ctx, interval)
+	if _, err := f.Next(startCtx); err != context.DeadlineExceeded {
+		t.Fatalf("starting the follower on an empty file: %v", err)
+	}
+	stop()
 	var mu sync.Mutex
 	var got []int
 	done := make(chan error, 1)
@@ -281,6 +294,7 @@ func runStress(t *testing.T, s stressScheme, seed int64, interval, maxGap time.D
 		fh.WriteString(b.String())
 		fh.Close()
 	}
+	var rotatedAt []int // lines written before each rotation, for a failure's report
 	start := time.Now()
 	for i := 0; ; i++ {
 		if dur > 0 && time.Since(start) > dur || dur == 0 && i >= rotations {
@@ -292,6 +306,7 @@ func runStress(t *testing.T, s stressScheme, seed int64, interval, maxGap time.D
 		if os.Getenv("STRESS_DEBUG") != "" {
 			t.Logf("rotate after %d", written)
 		}
+		rotatedAt = append(rotatedAt, written)
 		r.rotate(s)
 	}
 	write(10)
@@ -341,6 +356,15 @@ func runStress(t *testing.T, s stressScheme, seed int64, interval, maxGap time.D
 			if os.Getenv("STRESS_DEBUG") != "" {
 				t.Logf("lost %d", i+1)
 			}
+			if i == 0 || seen[i] != 0 { // the first of a run of lost lines
+				end := i + 1
+				for end < written && seen[end+1] == 0 {
+					end++
+				}
+				if len(res.lostRanges) < 5 {
+					res.lostRanges = append(res.lostRanges, fmt.Sprintf("%d-%d", i+1, end))
+				}
+			}
 			res.lost++
 		case c > 1:
 			if os.Getenv("STRESS_DEBUG") != "" {
@@ -348,6 +372,9 @@ func runStress(t *testing.T, s stressScheme, seed int64, interval, maxGap time.D
 			}
 			res.duplicated += c - 1
 		}
+	}
+	if res.lost+res.duplicated+res.disordered > 0 {
+		t.Logf("rotations after lines %v", rotatedAt)
 	}
 	return res
 }
