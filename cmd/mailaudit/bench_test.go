@@ -198,7 +198,10 @@ func benchStress(b *testing.B, kind loggen.Stress, args ...string) {
 			b.Skipf("cannot reset the peak RSS: %v", err)
 		}
 		b.StartTimer()
-		if code := Main(args, nil, io.Discard, io.Discard); code != exitOK && code != exitFindings {
+		stop := tuneMemory() // as main does
+		code := Main(args, nil, io.Discard, io.Discard)
+		stop()
+		if code != exitOK && code != exitFindings {
 			b.Fatalf("exit %d", code)
 		}
 		peak = max(peak, peakRSS(b))
