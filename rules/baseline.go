@@ -234,7 +234,8 @@ func (b *MemoryBaseline) Quarantine(user string, d Device, t time.Time, rule str
 // devSet is a set of devices. Most users have a few: they are packed in
 // one byte slice (a facet code, the value's length, the value; about 17
 // bytes for an address instead of a 32-byte Device and its string), up
-// to fewDevices; more, and devices of facets without a code, go in a map.
+// to fewDevices; with more, or a device of a facet without a code, all
+// of them are in a map instead.
 type devSet struct {
 	packed []byte
 	n      int // devices in packed
@@ -280,11 +281,12 @@ func (s *devSet) find(d Device) (int, int) {
 }
 
 func (s *devSet) has(d Device) bool {
-	if i, _ := s.find(d); i >= 0 {
-		return true
+	if s.many != nil {
+		_, ok := s.many[d]
+		return ok
 	}
-	_, ok := s.many[d]
-	return ok
+	i, _ := s.find(d)
+	return i >= 0
 }
 
 // add adds d and reports whether it is new.
@@ -293,10 +295,22 @@ func (s *devSet) add(d Device) bool {
 		return false
 	}
 	code := facetCode(d.Facet)
-	if code == 0 || s.n >= fewDevices {
-		if s.many == nil {
-			s.many = make(map[Device]struct{})
+	switch {
+	case s.many != nil:
+		s.many[d] = struct{}{}
+		return true
+	case code == 0 || s.n >= fewDevices:
+		// A user of many devices: all of them in the map, so that a look-up
+		// is one probe rather than a scan of the packed ones first.
+		s.many = make(map[Device]struct{}, s.n+1)
+		for i := 0; i < len(s.packed); {
+			n, w := binary.Uvarint(s.packed[i+1:])
+			start := i + 1 + w
+			end := start + int(n)
+			s.many[Device{packedFacets[s.packed[i]-1], string(s.packed[start:end])}] = struct{}{}
+			i = end
 		}
+		s.packed, s.n = nil, 0
 		s.many[d] = struct{}{}
 		return true
 	}
