@@ -242,7 +242,7 @@ type devSet struct {
 	many   map[Device]struct{}
 }
 
-const fewDevices = 16
+const fewDevices = 8
 
 // packedFacets are the facets that can be packed; a facet's code is its
 // index + 1.
