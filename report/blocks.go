@@ -233,7 +233,7 @@ func appendFieldLines(lines []blockLine, label string, raw json.RawMessage) []bl
 		if json.Unmarshal(raw, &items) == nil && len(items) > 0 &&
 			(bytes.HasPrefix(bytes.TrimSpace(items[0]), []byte("{")) || strings.Contains(rawText(raw), "  ") || slices.ContainsFunc(items, func(it json.RawMessage) bool { return strings.Contains(rawText(it), " ") })) {
 			for _, it := range items[:min(len(items), blockListLimit)] {
-				lines = append(lines, blockLine{label, textValue(it)})
+				lines = append(lines, blockLine{label, objectPhrase(it)})
 			}
 			if more := len(items) - blockListLimit; more > 0 {
 				lines = append(lines, blockLine{label, fmt.Sprintf("%d more (all in --format json)", more)})
@@ -245,6 +245,33 @@ func appendFieldLines(lines []blockLine, label string, raw json.RawMessage) []bl
 		lines = append(lines, blockLine{label, s})
 	}
 	return lines
+}
+
+// objectPhrase is one item of a list for a person: an object as its first
+// value and then "key value" for the others that are not empty
+// ("203.0.113.1, attempts 3, names 2, first …"), anything else as
+// textValue.
+func objectPhrase(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return textValue(raw)
+	}
+	fields, err := objectFields(raw)
+	if err != nil {
+		return textValue(raw)
+	}
+	parts := make([]string, 0, len(fields))
+	for i, fd := range fields {
+		v := textValue(fd.raw)
+		switch {
+		case v == "":
+		case i == 0:
+			parts = append(parts, v)
+		default:
+			parts = append(parts, Sanitize(strings.ReplaceAll(fd.key, "_", " "))+" "+v)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // findingBlock is a finding made ready to print: a header and labelled

@@ -213,8 +213,11 @@ func TestFindingBlockBounded(t *testing.T) {
 			t.Errorf("no %q in the block", want)
 		}
 	}
-	if got := strings.Count(out, "campaign members:\n"); got != blockListLimit {
+	if got := strings.Count(out, "campaign members: 203.0."); got != blockListLimit {
 		t.Errorf("%d member lines, want %d", got, blockListLimit)
+	}
+	if want := "campaign members: 203.0.113.1, attempts 1, names 1, first 2026-11-22T"; !strings.Contains(out, want) {
+		t.Errorf("a member is not one phrase (%q)", want)
 	}
 	if strings.Contains(out, f.Addresses[blockListLimit]+" ") || strings.Contains(out, fmt.Sprintf("mail.log:%d ", blockListLimit+1)) {
 		t.Errorf("an address or evidence beyond the limit is shown")
