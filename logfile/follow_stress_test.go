@@ -183,7 +183,7 @@ func (r *rotator) gzip(g *stressGen) {
 // stressResult counts what a run delivered.
 type stressResult struct {
 	written, reported, lost, duplicated, disordered int
-	lostRanges                                      []string // the first few, "a-b"
+	lostRanges, dupRanges                           []string // the first few, "a-b"
 }
 
 func (s stressResult) String() string {
@@ -191,6 +191,9 @@ func (s stressResult) String() string {
 		s.written, s.reported, s.lost, s.duplicated, s.disordered)
 	if len(s.lostRanges) > 0 {
 		r += " (lost lines " + strings.Join(s.lostRanges, ", ") + ")"
+	}
+	if len(s.dupRanges) > 0 {
+		r += " (duplicated lines " + strings.Join(s.dupRanges, ", ") + ")"
 	}
 	return r
 }
@@ -369,6 +372,15 @@ func runStress(t *testing.T, s stressScheme, seed int64, interval, maxGap time.D
 		case c > 1:
 			if os.Getenv("STRESS_DEBUG") != "" {
 				t.Logf("dup %d", i+1)
+			}
+			if i == 0 || seen[i] <= 1 { // the first of a run of duplicated lines
+				end := i + 1
+				for end < written && seen[end+1] > 1 {
+					end++
+				}
+				if len(res.dupRanges) < 5 {
+					res.dupRanges = append(res.dupRanges, fmt.Sprintf("%d-%d", i+1, end))
+				}
 			}
 			res.duplicated += c - 1
 		}
