@@ -135,14 +135,7 @@ func (p *pipeline) readBatches(src lineSource, full, free chan *batch, done chan
 	}
 	b := next()
 	send := func() bool {
-		select {
-		case <-done: // select picks at random among ready cases
-			return false
-		default:
-		}
-		select {
-		case full <- b:
-		case <-done:
+		if !offer(full, done, b) {
 			return false
 		}
 		b = next()
@@ -221,14 +214,7 @@ func splitLines(lr *logfile.LineReader, parser parse.Parser, full, free chan *li
 	}
 	b := next()
 	send := func() bool {
-		select {
-		case <-done:
-			return false
-		default:
-		}
-		select {
-		case full <- b:
-		case <-done:
+		if !offer(full, done, b) {
 			return false
 		}
 		b = next()
@@ -329,5 +315,21 @@ func (s *batchSource) NextMatch() (line []byte, skipped int, skippedBytes int64,
 		}
 		s.no = r.no
 		return b.buf[r.start:r.end], skipped, skippedBytes, nil
+	}
+}
+
+// offer sends b on full unless done is closed, which is checked first: a
+// select picks at random among ready cases.
+func offer[T any](full chan<- T, done <-chan struct{}, b T) bool {
+	select {
+	case <-done:
+		return false
+	default:
+	}
+	select {
+	case full <- b:
+		return true
+	case <-done:
+		return false
 	}
 }
