@@ -76,7 +76,7 @@ const (
 // idle reports whether s holds nothing that is still useful at now.
 func (s *source) idle(e *Engine, now time.Time) bool {
 	c := e.cfg
-	s.day.prune(now.Add(-max(c.BruteForce.SlowWindow, c.PasswordSpray.Window)))
+	s.day.prune(now.Add(-dayWindow(c)))
 	s.pruneBurst(now.Add(-c.BruteForce.Window))
 	day := 24 * time.Hour
 	s.okUsers = slices.DeleteFunc(s.okUsers, func(u userSeen) bool { return u.t.Before(now.Add(-day)) })
