@@ -157,9 +157,9 @@ func (cs *campaignState) prune(cut time.Time) {
 		cs.win = cs.win[:n]
 		cs.mark = max(cs.mark-cs.head, 0)
 		cs.head = 0
-		// The counts lost half their keys since the last time: rebuilt,
-		// lookups do not probe past the tombstones (O(1) per attempt
-		// over time, as the copy above).
+		// The counts are rebuilt too (O(1) per attempt over time, as
+		// the copy above): a Go map never shrinks, and after a flood
+		// they would keep its size.
 		cs.srcs, cs.names = rebuilt(cs.srcs), rebuilt(cs.names)
 	}
 }
