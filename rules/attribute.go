@@ -353,10 +353,17 @@ func (e *Engine) sharedGateway(in input) bool {
 	// Some user's known address, or the wide network (/16, IPv6 /32) of
 	// some user's known address: a phone's SMTP retrying a stale password
 	// from its carrier's rotating addresses names nobody.
-	for _, d := range Devices(in.addr, ipranges.Origin{}, e.cfg.IPv4Prefix, e.cfg.IPv6Prefix) {
-		if d.Facet != FacetAddress && d.Facet != FacetWide {
-			continue
-		}
+	// Only these two facets: no network or ASN strings per failure.
+	ds := [2]Device{{FacetAddress, in.ip}}
+	n := 1
+	bits := e.cfg.IPv6Prefix
+	if in.addr.Is4() {
+		bits = e.cfg.IPv4Prefix
+	}
+	if w, ok := wideNetwork(in.addr, bits); ok {
+		ds[1], n = w, 2
+	}
+	for _, d := range ds[:n] {
 		ok, err := e.base.KnownAnywhere(d)
 		if err != nil {
 			e.setErr(err)

@@ -71,12 +71,8 @@ func Devices(addr netip.Addr, o ipranges.Origin, ipv4Bits, ipv6Bits int) []Devic
 	if p, err := addr.WithZone("").Prefix(bits); err == nil {
 		ds = append(ds, Device{FacetNetwork, p.String()})
 	}
-	wide := 32
-	if addr.Is4() {
-		wide = 16
-	}
-	if p, err := addr.WithZone("").Prefix(wide); err == nil && wide < bits {
-		ds = append(ds, Device{FacetWide, p.String()})
+	if w, ok := wideNetwork(addr, bits); ok {
+		ds = append(ds, w)
 	}
 	if o.ASN != 0 {
 		ds = append(ds, Device{FacetASN, fmt.Sprintf("AS%d", o.ASN)})
@@ -85,6 +81,20 @@ func Devices(addr netip.Addr, o ipranges.Origin, ipv4Bits, ipv6Bits int) []Devic
 		ds = append(ds, Device{FacetCountry, c})
 	}
 	return ds
+}
+
+// wideNetwork returns the wide facet of addr (unmapped): its /16, IPv6
+// /32, when that is wider than the network of bits.
+func wideNetwork(addr netip.Addr, bits int) (Device, bool) {
+	wide := 32
+	if addr.Is4() {
+		wide = 16
+	}
+	p, err := addr.WithZone("").Prefix(wide)
+	if err != nil || wide >= bits {
+		return Device{}, false
+	}
+	return Device{FacetWide, p.String()}, true
 }
 
 // Baseline remembers the devices each user logged in from successfully,

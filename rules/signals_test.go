@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -43,4 +44,29 @@ func TestPasswordHashSignal(t *testing.T) {
 			steps: series("bob", "198.51.100.10", 15, 10*time.Second, func(int) string { return "abcdef" }),
 			want:  []string{"stale-credentials low bob 198.51.100.10 n=15"}},
 	})
+}
+
+// TestSharedGateway: a failure naming nobody is explained at once when it
+// comes from some user's known address or the wide network (/16, IPv6
+// /32) of one, and waits for attribution otherwise.
+func TestSharedGateway(t *testing.T) {
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"203.0.113.7", true},   // alice's address
+		{"203.0.50.9", true},    // the /16 of it: a carrier's pool
+		{"198.51.100.9", false}, // nobody's
+		{"::ffff:203.0.113.7", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			e := NewEngine(DefaultConfig(), Options{Baseline: learned(t)})
+			addr := netip.MustParseAddr(tt.addr).Unmap()
+			in := input{t: t0, addr: addr, src: sourceKey(addr), ip: e.addrString(addr), o: devDE}
+			if got := e.sharedGateway(in); got != tt.want {
+				t.Errorf("sharedGateway = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
