@@ -25,6 +25,10 @@ func TestRun(t *testing.T) {
 		{"few users", []string{"-day", "-users", "10"}, 2, 0, "10 users", false},
 		{"bad start", []string{"-day", "-start", "yesterday"}, 2, 0, "-start", false},
 		{"argument", []string{"-day", "x"}, 2, 0, "unexpected argument", false},
+		{"stress hostile", []string{"-stress", "hostile", "-n", "40"}, 0, 40, "", false},
+		{"stress crowd", []string{"-stress", "crowd", "-n", "40"}, 0, 40, "", false},
+		{"stress unknown", []string{"-stress", "flood"}, 2, 0, "want hostile or crowd", false},
+		{"stress with day", []string{"-stress", "crowd", "-day"}, 2, 0, "do not go together", false},
 		{"truth in a missing dir", []string{"-day", "-truth", filepath.Join(t.TempDir(), "no", "t.json")}, 1, 0, "no such file", false},
 	}
 	for _, tt := range tests {
