@@ -146,7 +146,6 @@ type savedCampaign struct {
 	Closed     []*savedCampaignRun `json:"closed,omitempty"`
 	Opened     int                 `json:"opened"`
 	UnnamedSeq int                 `json:"unnamed_seq"`
-	NotTracked int                 `json:"not_tracked,omitempty"` // read only: now per campaign
 }
 
 func saveWindow(w *window) []savedFail { return saveFails(w.live()) }
